@@ -1,0 +1,72 @@
+"""Activation functions σ and their derivatives σ'.
+
+Every derivative is written in terms of the activation a = σ(z), not z, so the
+forward pass need not keep z: σ'(z) = a(1 − a) for the sigmoid, 1 − a² for tanh,
+[a > 0] for relu.  Each function works in place on one layer's vector.
+"""
+import math
+
+from ._jit import jit
+
+SIGMOID = 0
+TANH = 1
+RELU = 2
+SOFTMAX = 3
+IDENTITY = 4
+
+HIDDEN_ACTIVATIONS = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU}
+OUTPUT_ACTIVATIONS = {"sigmoid": SIGMOID, "softmax": SOFTMAX, "identity": IDENTITY}
+
+
+@jit()
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^−z), evaluated so that e^x never overflows."""
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@jit()
+def activate(z, code):
+    """Replace z by σ(z) in place, for one layer's weighted inputs z^l."""
+    n = z.shape[0]
+    if code == SIGMOID:
+        for j in range(n):
+            z[j] = sigmoid(z[j])
+    elif code == TANH:
+        for j in range(n):
+            z[j] = math.tanh(z[j])
+    elif code == RELU:
+        for j in range(n):
+            if z[j] <= 0.0:  # not `not z > 0`: NaN must stay NaN (divergence)
+                z[j] = 0.0
+    elif code == SOFTMAX:
+        # e^(z − max z) / Σ e^(z − max z): never overflows, same result.
+        zmax = z[0]
+        for j in range(1, n):
+            if z[j] > zmax:
+                zmax = z[j]
+        total = 0.0
+        for j in range(n):
+            z[j] = math.exp(z[j] - zmax)
+            total += z[j]
+        for j in range(n):
+            z[j] = z[j] / total
+    # IDENTITY: nothing to do
+
+
+@jit()
+def derivative_times(delta, a, code):
+    """δ ← δ ⊙ σ'(z), with σ'(z) written from a = σ(z) (hidden layers only)."""
+    n = delta.shape[0]
+    if code == SIGMOID:
+        for j in range(n):
+            delta[j] = delta[j] * a[j] * (1.0 - a[j])
+    elif code == TANH:
+        for j in range(n):
+            delta[j] = delta[j] * (1.0 - a[j] * a[j])
+    elif code == RELU:
+        for j in range(n):
+            if a[j] <= 0.0:
+                delta[j] = 0.0

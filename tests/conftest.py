@@ -1,0 +1,39 @@
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from fastnn import kernels
+from fastnn._params import initial_parameters, pack
+from fastnn.reference import Network
+
+COST_NAMES = sorted(kernels.COSTS)
+ACTIVATION_NAMES = sorted(kernels.HIDDEN_ACTIVATIONS)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """sklearn's 8×8 digits scaled to [0, 1]: (X, y)."""
+    X, y = load_digits(return_X_y=True)
+    return X / 16.0, y
+
+
+def one_hot(y, n_classes, dtype=np.float64):
+    Y = np.zeros((len(y), n_classes), dtype=dtype)
+    Y[np.arange(len(y)), y] = 1
+    return Y
+
+
+def codes(cost, activation):
+    """(hidden, output, cost) kernel codes, as the estimator passes them."""
+    return (kernels.HIDDEN_ACTIVATIONS[activation],
+            kernels.OUTPUT_ACTIVATIONS[kernels.OUTPUT_OF_COST[cost]],
+            kernels.COSTS[cost])
+
+
+def twin_networks(sizes, cost="cross_entropy", activation="sigmoid", seed=0, dtype=np.float64):
+    """The same initial network twice: kernel form (params, layout) and reference form."""
+    sizes = np.asarray(sizes, dtype=np.int64)
+    weights, biases = initial_parameters(sizes, "default", np.random.default_rng(seed), dtype)
+    layout = kernels.make_layout(sizes)[0]
+    net = Network(weights, biases, cost=cost, activation=activation)
+    return pack(weights, biases), layout, net
