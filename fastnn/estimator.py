@@ -281,4 +281,5 @@ class FastNN(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """The class of the most active output neuron, shape (n_samples,)."""
-        return self.classes_[self._predict_index(X)]
+        index = self._predict_index(X)  # checks the fit first
+        return self.classes_[index]

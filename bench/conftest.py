@@ -1,0 +1,54 @@
+"""The implementations compared, declared once for every benchmark.
+
+Each entry builds, from the shared data, a callable that trains one epoch
+from the same initial weights in the same sample order.
+"""
+import numpy as np
+import pytest
+
+from fastnn import kernels
+from fastnn._params import initial_parameters, pack
+from fastnn.estimator import PARALLEL_MIN_BATCH, _numba_threads
+from fastnn.reference import Network
+
+
+def synthetic_mnist(n=10_000, n_features=784, n_classes=10, zeros=0.8, seed=0):
+    """MNIST-shaped data: pixels in [0, 1] with ~80 % zeros, as in MNIST."""
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, n_features))
+    X[rng.random((n, n_features)) < zeros] = 0.0
+    y = rng.integers(0, n_classes, n)
+    return X, np.eye(n_classes)[y]
+
+
+def fastnn_epoch(dtype, n_threads):
+    def build(X, Y, sizes, order, eta, lmbda, mini_batch_size):
+        X, Y = X.astype(dtype), Y.astype(dtype)
+        params = pack(*initial_parameters(sizes, "default", np.random.default_rng(0), dtype))
+        layout = kernels.make_layout(np.asarray(sizes, dtype=np.int64))[0]
+        parallel = n_threads > 1 and mini_batch_size >= PARALLEL_MIN_BATCH
+        n_chunks = 4 * n_threads if parallel else 1
+
+        def run():
+            with _numba_threads(n_threads):
+                kernels.train_epoch(X, Y, order, params, layout, 0, 0, 1, eta, lmbda, len(X),
+                                    mini_batch_size, n_chunks)
+        return run
+    return build
+
+
+def reference_epoch(X, Y, sizes, order, eta, lmbda, mini_batch_size):
+    net = Network.random(sizes, np.random.default_rng(0))
+    return lambda: net.SGD(X, Y, 1, mini_batch_size, eta, lmbda, orders=[order])
+
+
+IMPLEMENTATIONS = {
+    "fastnn-f64": fastnn_epoch(np.float64, 1),
+    "fastnn-f32": fastnn_epoch(np.float32, 1),
+    "reference": reference_epoch,
+}
+
+
+@pytest.fixture(scope="session")
+def mnist_like():
+    return synthetic_mnist()

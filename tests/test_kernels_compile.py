@@ -1,0 +1,90 @@
+"""Kernels compile once per dtype, load from numba's cache in a new process,
+and still work where no cache folder is writable."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+
+import numba
+import pytest
+
+import fastnn.kernels as kernels_pkg
+from fastnn import FastNN
+from fastnn.kernels import activations, backprop, costs, forward, predict, sgd
+
+KERNEL_MODULES = [activations, backprop, costs, forward, predict, sgd]
+
+FIT_SCRIPT = textwrap.dedent("""
+    import json, warnings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        from sklearn.datasets import load_digits
+        from fastnn import FastNN
+        from fastnn.kernels import sgd
+        X, y = load_digits(return_X_y=True)
+        score = FastNN(epochs=2, random_state=0).fit(X / 16, y).score(X / 16, y)
+    stats = sgd.train_epoch.stats
+    print(json.dumps({
+        "score": score,
+        "hits": sum(stats.cache_hits.values()),
+        "misses": sum(stats.cache_misses.values()),
+        "warnings": [str(w.message) for w in caught],
+    }))
+""")
+
+
+def _dispatchers():
+    for module in KERNEL_MODULES:
+        for name, value in vars(module).items():
+            if isinstance(value, numba.core.dispatcher.Dispatcher):
+                yield f"{module.__name__}.{name}", value
+
+
+def _run(env, prefix=()):
+    out = subprocess.run([*prefix, sys.executable, "-c", FIT_SCRIPT], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_second_fit_compiles_nothing(digits):
+    X, y = digits
+    FastNN(epochs=1, random_state=0, verbose=1).fit(X, y, eval_set=(X, y))
+    before = {name: len(d.signatures) for name, d in _dispatchers()}
+    FastNN(epochs=2, random_state=1, verbose=1, hidden_layer_sizes=(7, 5)).fit(X, y, eval_set=(X, y))
+    assert {name: len(d.signatures) for name, d in _dispatchers()} == before
+
+
+@pytest.mark.slow
+def test_a_second_process_loads_the_kernels_from_the_cache(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    first = _run(env)
+    second = _run(env)
+    assert first["misses"] > 0
+    assert second["misses"] == 0 and second["hits"] > 0
+    assert second["score"] == first["score"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("unshare")),
+    reason="making the install read-only needs root (a private read-only bind mount)",
+)
+def test_a_read_only_install_without_cache_folder_still_trains(tmp_path):
+    # Every place numba could cache to is read-only: the package folder (in-tree
+    # __pycache__), NUMBA_CACHE_DIR and HOME.  Root ignores file modes, hence mounts.
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    package = os.path.dirname(kernels_pkg.__file__)
+    read_only = " && ".join(
+        f"mount --bind {d} {d} && mount -o remount,bind,ro {d}" for d in (package, cache)
+    )
+    env = {k: v for k, v in os.environ.items() if k != "XDG_CACHE_HOME"}
+    env.update(NUMBA_CACHE_DIR=str(cache), HOME=str(cache))
+    prefix = ["unshare", "-m", "sh", "-c", f'{read_only} && exec "$0" "$@"']
+    result = _run(env, prefix)
+    assert result["score"] > 0.8
+    assert result["hits"] == 0
+    assert any("no writable numba cache folder" in w for w in result["warnings"])
