@@ -13,7 +13,7 @@ import numpy as np
 from ._jit import jit
 from .activations import derivative_times
 from .costs import delta as output_delta
-from .forward import forward
+from .forward import U, forward
 
 
 @jit()
@@ -35,9 +35,9 @@ def backward(params, layout, hidden, out_act, cost, y, acts, deltas):
         here = a_off[l]
         nxt = a_off[l + 1]
         for i in range(n_here):
-            row = w_off[l] + i * n_next
+            row = U(w_off[l] + i * n_next)
             s = 0.0
-            for j in range(n_next):
+            for j in range(U(n_next)):
                 s += params[row + j] * deltas[nxt + j]
             deltas[here + i] = s
         derivative_times(deltas[here:here + n_here], acts[here:here + n_here], hidden)
@@ -52,7 +52,8 @@ def gradient(x, y, params, layout, hidden, out_act, cost):
     acts = np.zeros(n_units, dtype=params.dtype)
     deltas = np.zeros(n_units, dtype=params.dtype)
     acts[:sizes[0]] = x
-    forward(params, layout, hidden, out_act, acts)
+    forward(params, layout, hidden, out_act, acts, np.empty(n_units, dtype=np.uint64),
+            np.empty(n_layers, dtype=np.int64))
     backward(params, layout, hidden, out_act, cost, y, acts, deltas)
     nabla = np.zeros_like(params)
     for l in range(n_layers):

@@ -32,9 +32,11 @@ def predict_outputs(X, params, layout, hidden, out_act, normalize):
     n_blocks = (n + BLOCK - 1) // BLOCK
     for blk in prange(n_blocks):
         acts = np.empty(o + n_out, dtype=params.dtype)
+        idx = np.empty(o + n_out, dtype=np.uint64)
+        counts = np.empty(n_layers, dtype=np.int64)
         for r in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
             acts[:sizes[0]] = X[r]
-            forward(params, layout, hidden, out_act, acts)
+            forward(params, layout, hidden, out_act, acts, idx, counts)
             total = 0.0
             for j in range(n_out):
                 out[r, j] = acts[o + j]
@@ -61,11 +63,13 @@ def total_cost(X, Y, params, layout, hidden, out_act, cost):
     subtotals = np.zeros(n_blocks)
     for blk in prange(n_blocks):
         acts = np.empty(o + n_out, dtype=params.dtype)
+        idx = np.empty(o + n_out, dtype=np.uint64)
+        counts = np.empty(n_layers, dtype=np.int64)
         s = 0.0
         for r in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
             acts[:sizes[0]] = X[r]
             # Stop at z^L: the cost is computed from z for numerical stability.
-            forward(params, layout, hidden, IDENTITY, acts)
+            forward(params, layout, hidden, IDENTITY, acts, idx, counts)
             s += cost_fn(acts[o:o + n_out], Y[r], cost, out_act)
         subtotals[blk] = s
     return subtotals.sum()

@@ -18,7 +18,7 @@ from numba import prange
 
 from ._jit import jit
 from .backprop import backward
-from .forward import forward
+from .forward import U, U1, forward
 
 
 @jit()
@@ -30,22 +30,24 @@ def _as_dtype_of(x, like):
 
 
 @jit()
-def _sample_deltas(X, Y, order, start, s, params, layout, hidden, out_act, cost, acts, deltas):
+def _sample_deltas(X, Y, order, start, s, params, layout, hidden, out_act, cost, acts, deltas,
+                   nonzero, counts):
     """Phase 1 for sample s of the mini-batch starting at ``order[start]``."""
     sizes = layout[0]
-    idx = order[start + s]
+    row = order[start + s]
     a = acts[s]
-    a[:sizes[0]] = X[idx]
-    forward(params, layout, hidden, out_act, a)
-    backward(params, layout, hidden, out_act, cost, Y[idx], a, deltas[s])
+    a[:sizes[0]] = X[row]
+    forward(params, layout, hidden, out_act, a, nonzero[s], counts[s])
+    backward(params, layout, hidden, out_act, cost, Y[row], a, deltas[s])
 
 
 @jit()
-def _update_rows(params, layout, acts, deltas, m, scale, decay, r0, r1):
+def _update_rows(params, layout, acts, deltas, nonzero, counts, m, scale, decay, r0, r1):
     """Phase 2 for weight rows r0..r1 − 1, counted across all layers in order.
 
-    w_ij ← decay · w_ij − scale · Σ_s a_si δ_sj, the sum in sample order; zero
-    activations (most MNIST pixels) are skipped, which changes no result.
+    w_ij ← decay · w_ij − scale · Σ_s a_si δ_sj, the sum in sample order.  Only
+    the rows where a_si ≠ 0 are visited, from the forward pass's index lists,
+    which changes no result.
     """
     sizes, w_off, b_off, a_off = layout
     row_start = 0
@@ -57,22 +59,39 @@ def _update_rows(params, layout, acts, deltas, m, scale, decay, r0, r1):
         row_start += n_in
         if i0 >= i1:
             continue
-        w0 = w_off[l]
+        w0 = U(w_off[l])
+        nu = U(n_out)
         if decay != 1.0:
-            for k in range(w0 + i0 * n_out, w0 + i1 * n_out):
+            for k in range(w0 + U(i0) * nu, w0 + U(i1) * nu):
                 params[k] *= decay
-        a0 = a_off[l]
-        d0 = a_off[l + 1]
+        a0 = U(a_off[l])
+        d0 = U(a_off[l + 1])
         for s in range(m):
             a_s = acts[s]
             d_s = deltas[s]
-            for i in range(i0, i1):
-                ai = a_s[a0 + i]
-                if ai != 0.0:
-                    c = scale * ai
-                    row = w0 + i * n_out
-                    for j in range(n_out):
-                        params[row + j] -= c * d_s[d0 + j]
+            rows = nonzero[s]
+            k = U(counts[s, l])
+            t = _first_at_least(rows, a0, k, U(i0))
+            while t < k and rows[a0 + t] < U(i1):
+                i = rows[a0 + t]
+                c = scale * a_s[a0 + i]
+                row = w0 + i * nu
+                for j in range(nu):
+                    params[row + j] -= c * d_s[d0 + j]
+                t += U1
+
+
+@jit()
+def _first_at_least(rows, start, k, i):
+    """The first t < k with rows[start + t] ≥ i (rows ascending): binary search."""
+    lo, hi = U(0), k
+    while lo < hi:
+        mid = (lo + hi) // U(2)
+        if rows[start + mid] < i:
+            lo = mid + U1
+        else:
+            hi = mid
+    return lo
 
 
 @jit()
@@ -90,18 +109,21 @@ def _update_biases(params, layout, deltas, m, scale):
 
 
 @jit(parallel=True)
-def _batch_deltas_parallel(X, Y, order, start, m, params, layout, hidden, out_act, cost, acts, deltas):
+def _batch_deltas_parallel(X, Y, order, start, m, params, layout, hidden, out_act, cost, acts,
+                           deltas, nonzero, counts):
     for s in prange(m):
-        _sample_deltas(X, Y, order, start, s, params, layout, hidden, out_act, cost, acts, deltas)
+        _sample_deltas(X, Y, order, start, s, params, layout, hidden, out_act, cost, acts, deltas,
+                       nonzero, counts)
 
 
 @jit(parallel=True)
-def _update_rows_parallel(params, layout, acts, deltas, m, scale, decay, n_rows, n_chunks):
+def _update_rows_parallel(params, layout, acts, deltas, nonzero, counts, m, scale, decay, n_rows,
+                          n_chunks):
     # The chunking only spreads work: it does not change any weight's result.
     for c in prange(n_chunks):
         r0 = c * n_rows // n_chunks
         r1 = (c + 1) * n_rows // n_chunks
-        _update_rows(params, layout, acts, deltas, m, scale, decay, r0, r1)
+        _update_rows(params, layout, acts, deltas, nonzero, counts, m, scale, decay, r0, r1)
 
 
 @jit()
@@ -139,6 +161,9 @@ def train_epoch(X, Y, order, params, layout, hidden, out_act, cost, eta, lmbda, 
     n = order.shape[0]
     acts = np.empty((mini_batch_size, n_units), dtype=params.dtype)
     deltas = np.empty((mini_batch_size, n_units), dtype=params.dtype)
+    # Per sample: indices of the nonzero activations of every layer, and counts.
+    nonzero = np.empty((mini_batch_size, n_units), dtype=np.uint64)
+    counts = np.empty((mini_batch_size, n_layers), dtype=np.int64)
     n_chunks = min(n_chunks, n_rows)
     parallel = n_chunks > 1
     decay = _as_dtype_of(1.0 - eta * lmbda / n_train, params)
@@ -146,10 +171,13 @@ def train_epoch(X, Y, order, params, layout, hidden, out_act, cost, eta, lmbda, 
         m = min(mini_batch_size, n - start)
         scale = _as_dtype_of(eta / m, params)
         if parallel:
-            _batch_deltas_parallel(X, Y, order, start, m, params, layout, hidden, out_act, cost, acts, deltas)
-            _update_rows_parallel(params, layout, acts, deltas, m, scale, decay, n_rows, n_chunks)
+            _batch_deltas_parallel(X, Y, order, start, m, params, layout, hidden, out_act, cost,
+                                   acts, deltas, nonzero, counts)
+            _update_rows_parallel(params, layout, acts, deltas, nonzero, counts, m, scale, decay,
+                                  n_rows, n_chunks)
         else:
             for s in range(m):
-                _sample_deltas(X, Y, order, start, s, params, layout, hidden, out_act, cost, acts, deltas)
-            _update_rows(params, layout, acts, deltas, m, scale, decay, 0, n_rows)
+                _sample_deltas(X, Y, order, start, s, params, layout, hidden, out_act, cost,
+                               acts, deltas, nonzero, counts)
+            _update_rows(params, layout, acts, deltas, nonzero, counts, m, scale, decay, 0, n_rows)
         _update_biases(params, layout, deltas, m, scale)
