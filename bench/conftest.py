@@ -42,10 +42,32 @@ def reference_epoch(X, Y, sizes, order, eta, lmbda, mini_batch_size):
     return lambda: net.SGD(X, Y, 1, mini_batch_size, eta, lmbda, orders=[order])
 
 
+def sklearn_epoch(X, Y, sizes, order, eta, lmbda, mini_batch_size):
+    """MLPClassifier set up as the book's SGD: logistic units, no momentum, and
+    alpha = λ·m/n (sklearn scales its penalty by the mini-batch, the book by n).
+    It shuffles with its own generator; the work per epoch is the same."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    y = Y.argmax(axis=1)
+    clf = MLPClassifier(tuple(sizes[1:-1]), activation="logistic", solver="sgd",
+                        batch_size=mini_batch_size, momentum=0.0, learning_rate_init=eta,
+                        alpha=lmbda * mini_batch_size / len(X), max_iter=1, random_state=0)
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+    return run
+
+
 IMPLEMENTATIONS = {
     "fastnn-f64": fastnn_epoch(np.float64, 1),
     "fastnn-f32": fastnn_epoch(np.float32, 1),
     "reference": reference_epoch,
+    "sklearn-mlp": sklearn_epoch,
 }
 
 
