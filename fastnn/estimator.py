@@ -185,7 +185,7 @@ class FastNN(ClassifierMixin, BaseEstimator):
         classes, y_index = np.unique(y, return_inverse=True)
         if len(classes) < 2:
             raise ValueError(
-                f"FastNN needs at least 2 classes to learn from; y has only {classes.tolist()!r}."
+                f"FastNN needs at least 2 classes to learn from; y has 1 class: {classes.tolist()!r}."
             )
         Y = np.zeros((len(y_index), len(classes)), dtype=X.dtype)
         Y[np.arange(len(y_index)), y_index] = 1
