@@ -8,7 +8,7 @@ import pytest
 
 from fastnn import kernels
 from fastnn._params import initial_parameters, pack
-from fastnn.estimator import PARALLEL_MIN_BATCH, _numba_threads
+from fastnn.estimator import _n_chunks, _numba_threads
 from fastnn.reference import Network
 
 
@@ -26,8 +26,7 @@ def fastnn_epoch(dtype, n_threads):
         X, Y = X.astype(dtype), Y.astype(dtype)
         params = pack(*initial_parameters(sizes, "default", np.random.default_rng(0), dtype))
         layout = kernels.make_layout(np.asarray(sizes, dtype=np.int64))[0]
-        parallel = n_threads > 1 and mini_batch_size >= PARALLEL_MIN_BATCH
-        n_chunks = 4 * n_threads if parallel else 1
+        n_chunks = _n_chunks(n_threads, mini_batch_size)
 
         def run():
             with _numba_threads(n_threads):

@@ -24,6 +24,12 @@ from ._params import initial_parameters, make_rng, pack, unpack
 PARALLEL_MIN_BATCH = 32
 
 
+def _n_chunks(n_threads, mini_batch_size):
+    """``train_epoch``'s n_chunks: 1 (serial) below PARALLEL_MIN_BATCH, else a few per thread."""
+    parallel = n_threads > 1 and mini_batch_size >= PARALLEL_MIN_BATCH
+    return 4 * n_threads if parallel else 1
+
+
 @contextmanager
 def _numba_threads(n_threads):
     """Run with ``n_threads`` numba threads in this thread only, then restore."""
@@ -202,8 +208,7 @@ class FastNN(ClassifierMixin, BaseEstimator):
         mini_batch_size = min(self.mini_batch_size, n)
 
         with _numba_threads(self.n_threads) as n_threads:
-            parallel = n_threads > 1 and mini_batch_size >= PARALLEL_MIN_BATCH
-            n_chunks = 4 * n_threads if parallel else 1
+            n_chunks = _n_chunks(n_threads, mini_batch_size)
             for epoch in range(self.epochs):
                 started = time.perf_counter()
                 order = rng.permutation(n)
