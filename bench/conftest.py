@@ -8,7 +8,7 @@ import pytest
 
 from fastnn import kernels
 from fastnn._params import initial_parameters, pack
-from fastnn.estimator import _n_chunks, _numba_threads
+from fastnn._threads import n_chunks, numba_threads
 from fastnn.reference import Network
 
 
@@ -26,12 +26,12 @@ def fastnn_epoch(dtype, n_threads):
         X, Y = X.astype(dtype), Y.astype(dtype)
         params = pack(*initial_parameters(sizes, "default", np.random.default_rng(0), dtype))
         layout = kernels.make_layout(np.asarray(sizes, dtype=np.int64))[0]
-        n_chunks = _n_chunks(n_threads, mini_batch_size)
+        chunks = n_chunks(n_threads, mini_batch_size)
 
         def run():
-            with _numba_threads(n_threads):
+            with numba_threads(n_threads):
                 kernels.train_epoch(X, Y, order, params, layout, 0, 0, 1, eta, lmbda, len(X),
-                                    mini_batch_size, n_chunks)
+                                    mini_batch_size, chunks)
         return run
     return build
 

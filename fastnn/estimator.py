@@ -5,10 +5,8 @@ float64, and then calls the kernels: one compiled call per epoch, the epoch
 loop (shuffles, progress lines) here in Python.
 """
 import time
-from contextlib import contextmanager
 from numbers import Integral, Real
 
-import numba
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -17,30 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import kernels
 from ._params import initial_parameters, make_rng, pack, unpack
-
-# Below this many samples per mini-batch the two thread launches per
-# mini-batch cost about what they save (784-30-10 on 2 cores: at m = 10 the
-# serial and 2-thread epochs were within this machine's noise).
-PARALLEL_MIN_BATCH = 32
-
-
-def _n_chunks(n_threads, mini_batch_size):
-    """``train_epoch``'s n_chunks: 1 (serial) below PARALLEL_MIN_BATCH, else a few per thread."""
-    parallel = n_threads > 1 and mini_batch_size >= PARALLEL_MIN_BATCH
-    return 4 * n_threads if parallel else 1
-
-
-@contextmanager
-def _numba_threads(n_threads):
-    """Run with ``n_threads`` numba threads in this thread only, then restore."""
-    before = numba.get_num_threads()
-    n = before if n_threads is None else min(int(n_threads), numba.config.NUMBA_NUM_THREADS)
-    numba.set_num_threads(n)
-    try:
-        yield n
-    finally:
-        numba.set_num_threads(before)
-
+from ._threads import n_chunks, numba_threads
 
 class FastNN(ClassifierMixin, BaseEstimator):
     """A fully-connected sigmoid network trained by mini-batch SGD, as in
@@ -207,13 +182,13 @@ class FastNN(ClassifierMixin, BaseEstimator):
         n = X.shape[0]
         mini_batch_size = min(self.mini_batch_size, n)
 
-        with _numba_threads(self.n_threads) as n_threads:
-            n_chunks = _n_chunks(n_threads, mini_batch_size)
+        with numba_threads(self.n_threads) as n_threads:
+            chunks = n_chunks(n_threads, mini_batch_size)
             for epoch in range(self.epochs):
                 started = time.perf_counter()
                 order = rng.permutation(n)
                 kernels.train_epoch(X, Y, order, params, layout, *codes, float(self.eta),
-                                    float(self.lmbda), n, mini_batch_size, n_chunks)
+                                    float(self.lmbda), n, mini_batch_size, chunks)
                 self._set_parameters(params, sizes)
                 self.n_iter_ = epoch + 1
                 if self.verbose:
@@ -268,7 +243,7 @@ class FastNN(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, reset=False, dtype=dtype, order="C")
         hidden, output, _ = self._codes()
         params = pack(self.coefs_, self.intercepts_)
-        with _numba_threads(self.n_threads):
+        with numba_threads(self.n_threads):
             return kernels.predict_outputs(X, params, self._layout(), hidden, output, normalize)
 
     def _predict_index(self, X):

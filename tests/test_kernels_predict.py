@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fastnn import kernels
-from fastnn.estimator import _numba_threads
+from fastnn._threads import numba_threads
 
 from .conftest import COST_NAMES, codes, one_hot, twin_networks
 
@@ -28,7 +28,7 @@ def test_predict_outputs_are_identical_for_any_thread_count(digits):
     params, layout, _ = twin_networks([64, 25, 10], seed=2)
     runs = []
     for n_threads in (1, 2):
-        with _numba_threads(n_threads):
+        with numba_threads(n_threads):
             runs.append(kernels.predict_outputs(X, params, layout, 0, 0, True))
     assert np.array_equal(runs[0], runs[1])
 

@@ -3,7 +3,7 @@ import pytest
 
 from fastnn import kernels
 from fastnn._params import pack, unpack
-from fastnn.estimator import _numba_threads
+from fastnn._threads import numba_threads
 
 from .conftest import codes, one_hot, twin_networks
 
@@ -36,7 +36,7 @@ def test_two_epochs_match_the_reference_to_1e9(small_digits, cost, activation, s
     params, layout, net = twin_networks(sizes, cost, activation, seed=1)
     rng = np.random.default_rng(7)
     orders = [rng.permutation(len(X)) for _ in range(2)]
-    with _numba_threads(n_threads):
+    with numba_threads(n_threads):
         _epochs(X, Y, params, layout, orders, cost, activation, 0.3, lmbda, 10, n_chunks)
     net.SGD(X, Y, 2, 10, 0.3, lmbda, orders=orders)
     np.testing.assert_allclose(params, pack(net.weights, net.biases), rtol=0, atol=1e-9)
@@ -49,7 +49,7 @@ def test_parallel_and_serial_epochs_are_bitwise_identical(small_digits, mini_bat
     for n_threads, n_chunks in [(1, 1), (2, 1), (1, 8), (2, 8), (2, 3)]:
         params, layout, _ = twin_networks([64, 20, 10], seed=2)
         orders = [np.random.default_rng(3).permutation(len(X))]
-        with _numba_threads(n_threads):
+        with numba_threads(n_threads):
             results.append(_epochs(X, Y, params, layout, orders, mini_batch_size=mini_batch_size,
                                    lmbda=1.0, n_chunks=n_chunks))
     for other in results[1:]:
