@@ -85,12 +85,41 @@ COSTS = {"quadratic": QuadraticCost, "cross_entropy": CrossEntropyCost,
 OUTPUT_OF_COST = {"quadratic": "sigmoid", "cross_entropy": "sigmoid", "log_likelihood": "softmax"}
 
 
+# Dropout masks: a NumPy twin of ``kernels.dropout`` (SplitMix64's finaliser).
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+
+
+def mix(x):
+    """SplitMix64's finaliser on a uint64 array (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):  # wrapping around is the point
+        z = np.asarray(x, dtype=np.uint64) + _GOLDEN
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+        return z ^ (z >> np.uint64(31))
+
+
+def epoch_key(seed, epoch):
+    return mix(np.uint64(seed) ^ mix(np.uint64(epoch)))
+
+
+def dropout_mask(key, rows, unit0, n_units, p):
+    """mask[s, j] = 1/(1 − p) if neuron unit0 + j of sample rows[s] is kept, else 0."""
+    sample = mix(key ^ mix(np.asarray(rows, dtype=np.uint64)))[:, None]
+    units = np.uint64(unit0) + np.arange(n_units, dtype=np.uint64)[None, :]
+    uniform = (mix(sample ^ units) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53
+    return np.where(uniform >= p, 1.0 / (1.0 - p), 0.0)
+
+
 class Network:
     """A fully-connected feedforward network; ``weights[l]`` is (fan_in, fan_out)."""
 
     def __init__(self, weights, biases, cost="cross_entropy", activation="sigmoid", output=None):
         self.weights = [np.array(w) for w in weights]
         self.biases = [np.array(b) for b in biases]
+        self.velocity_w = [np.zeros_like(w) for w in self.weights]
+        self.velocity_b = [np.zeros_like(b) for b in self.biases]
         self.num_layers = len(weights) + 1
         self.cost = COSTS[cost]
         self.activation = activation
@@ -103,54 +132,136 @@ class Network:
 
     def feedforward(self, X, return_z=False):
         """Output activations a^L for the rows of X (or z^L with ``return_z``)."""
-        activations, z_out = self._forward(X)
+        activations, _, z_out = self._forward(X)
         return z_out if return_z else activations[-1]
 
-    def _forward(self, X):
-        """All activations [x, a^1, …, a^L], and z^L."""
-        activations = [X]
+    def _forward(self, X, dropout=0.0, key=None, rows=None):
+        """All activations [x, a^1, …, a^L] (hidden ones dropped out and
+        scaled when ``dropout`` > 0), the dropout masks, and z^L."""
+        activations, masks = [X], [None]
+        unit = X.shape[1]
         for l, (w, b) in enumerate(zip(self.weights, self.biases)):
             z = activations[-1] @ w + b
             last = l == len(self.weights) - 1
-            activations.append(ACTIVATIONS[self.output if last else self.activation](z))
-        return activations, z
+            a = ACTIVATIONS[self.output if last else self.activation](z)
+            mask = None
+            if dropout > 0 and not last:
+                mask = dropout_mask(key, rows, unit, a.shape[1], dropout)
+                a = a * mask
+            activations.append(a)
+            masks.append(mask)
+            unit += w.shape[1]
+        return activations, masks, z
 
-    def backprop(self, X, Y):
-        """(nabla_b, nabla_w): Σ_x ∇C_x over the rows of X, by BP1–BP4."""
-        activations, _ = self._forward(X)
+    def backprop(self, X, Y, sample_weight=None, dropout=0.0, key=None, rows=None):
+        """(nabla_b, nabla_w): Σ_x w_x ∇C_x over the rows of X, by BP1–BP4."""
+        activations, masks, _ = self._forward(X, dropout, key, rows)
         delta = self.cost.delta(activations[-1], Y, self.output)              # BP1
+        if sample_weight is not None:
+            delta = delta * sample_weight[:, None]
         nabla_b = [None] * len(self.weights)
         nabla_w = [None] * len(self.weights)
         for l in range(len(self.weights) - 1, -1, -1):
             nabla_b[l] = delta.sum(axis=0)                                    # BP3
             nabla_w[l] = activations[l].T @ delta                             # BP4
             if l > 0:
-                delta = (delta @ self.weights[l].T) * DERIVATIVES[self.activation](activations[l])  # BP2
+                a = activations[l]
+                if masks[l] is not None:
+                    # σ'(z) of the neuron as computed, times the mask it passed on.
+                    a = a * (1 - dropout)
+                delta = (delta @ self.weights[l].T) * DERIVATIVES[self.activation](a)  # BP2
+                if masks[l] is not None:
+                    delta = delta * masks[l]
         return nabla_b, nabla_w
 
-    def update_mini_batch(self, X, Y, eta, lmbda, n):
-        """w ← (1 − ηλ/n) w − (η/m) Σ ∇w;  b ← b − (η/m) Σ ∇b."""
+    def update_mini_batch(self, X, Y, eta, lmbda, n, sample_weight=None, momentum=0.0,
+                          penalty="l2", dropout=0.0, key=None, rows=None):
+        """L2: w ← (1 − ηλ/n) w − (η/m) Σ ∇w;  L1: w ← w − (ηλ/n) sgn w − (η/m) Σ ∇w;
+        b ← b − (η/m) Σ ∇b.  With momentum μ: v ← μv − η∇C, w ← w + v."""
         m = len(X)
-        nabla_b, nabla_w = self.backprop(X, Y)
-        self.weights = [(1 - eta * (lmbda / n)) * w - (eta / m) * nw
-                        for w, nw in zip(self.weights, nabla_w)]
+        nabla_b, nabla_w = self.backprop(X, Y, sample_weight, dropout, key, rows)
+        reg = (lambda w: w) if penalty == "l2" else np.sign
+        if momentum:
+            self.velocity_w = [momentum * v - eta * (lmbda / n) * reg(w) - (eta / m) * nw
+                               for v, w, nw in zip(self.velocity_w, self.weights, nabla_w)]
+            self.velocity_b = [momentum * v - (eta / m) * nb
+                               for v, nb in zip(self.velocity_b, nabla_b)]
+            self.weights = [w + v for w, v in zip(self.weights, self.velocity_w)]
+            self.biases = [b + v for b, v in zip(self.biases, self.velocity_b)]
+            return
+        if penalty == "l2":
+            self.weights = [(1 - eta * (lmbda / n)) * w - (eta / m) * nw
+                            for w, nw in zip(self.weights, nabla_w)]
+        else:
+            self.weights = [w - eta * (lmbda / n) * np.sign(w) - (eta / m) * nw
+                            for w, nw in zip(self.weights, nabla_w)]
         self.biases = [b - (eta / m) * nb for b, nb in zip(self.biases, nabla_b)]
 
-    def SGD(self, X, Y, epochs, mini_batch_size, eta, lmbda=0.0, rng=None, orders=None):
-        """Mini-batch SGD; each epoch's shuffle is ``rng.permutation(n)`` (or
-        taken from ``orders``), as in the estimator."""
+    def SGD(self, X, Y, epochs, mini_batch_size, eta, lmbda=0.0, rng=None, orders=None,
+            sample_weight=None, momentum=0.0, penalty="l2", dropout=0.0, evaluation_data=None,
+            n_iter_no_change=None, eta_schedule="constant", restore_best=True):
+        """Mini-batch SGD, drawing from ``rng`` as the estimator does: per epoch
+        ``rng.permutation(n)`` (or ``orders[epoch]``) then a dropout seed.
+
+        Returns network2's four monitors per epoch (training cost, training
+        accuracy as a fraction, and the same on ``evaluation_data`` = (X, Y))
+        and stops early as ch. 3 describes: no improvement in
+        ``n_iter_no_change`` epochs stops ("constant") or halves η ("halve",
+        stopping once η < η₀/128).
+        """
         n = len(X)
+        history = {"train_cost": [], "train_accuracy": [], "eval_cost": [], "eval_accuracy": []}
+        if eta_schedule == "halve" and n_iter_no_change is None:
+            n_iter_no_change = 10
+        eta0, best, best_net, stalled = eta, -np.inf, None, 0
         for epoch in range(epochs):
             order = orders[epoch] if orders is not None else rng.permutation(n)
+            key = epoch_key(rng.integers(2 ** 63), epoch) if rng is not None else None
             for k in range(0, n, mini_batch_size):
                 batch = order[k:k + mini_batch_size]
-                self.update_mini_batch(X[batch], Y[batch], eta, lmbda, n)
-        return self
+                self.update_mini_batch(
+                    X[batch], Y[batch], eta, lmbda, n,
+                    None if sample_weight is None else sample_weight[batch],
+                    momentum, penalty, dropout, key, batch)
+            history["train_cost"].append(self.total_cost(X, Y, lmbda, penalty, sample_weight))
+            history["train_accuracy"].append(self.accuracy(X, Y.argmax(axis=1)) / n)
+            score = history["train_accuracy"][-1]
+            if evaluation_data is not None:
+                X_eval, Y_eval = evaluation_data
+                history["eval_cost"].append(self.total_cost(X_eval, Y_eval, lmbda, penalty))
+                history["eval_accuracy"].append(
+                    self.accuracy(X_eval, Y_eval.argmax(axis=1)) / len(X_eval))
+                score = history["eval_accuracy"][-1]
+            if score > best:
+                best, stalled = score, 0
+                best_net = ([w.copy() for w in self.weights], [b.copy() for b in self.biases])
+                continue
+            stalled += 1
+            if n_iter_no_change is None or stalled < n_iter_no_change:
+                continue
+            if eta_schedule == "constant":
+                break
+            eta, stalled = eta / 2, 0
+            if eta < eta0 / 128:
+                break
+        if n_iter_no_change is not None and restore_best:
+            self.weights, self.biases = best_net
+        history["eta"] = eta
+        return history
 
-    def total_cost(self, X, Y, lmbda=0.0):
-        """Σ_x C_x / n + (λ/2n) Σ w², as ``network2.total_cost``."""
-        cost = self.cost.fn(self.feedforward(X, return_z=True), Y, self.output) / len(X)
-        return cost + 0.5 * (lmbda / len(X)) * sum(np.sum(w * w) for w in self.weights)
+    def total_cost(self, X, Y, lmbda=0.0, penalty="l2", sample_weight=None):
+        """Σ_x w_x C_x / n + (λ/2n) Σ w² (or (λ/n) Σ |w|), as ``network2.total_cost``."""
+        z = self.feedforward(X, return_z=True)
+        if sample_weight is None:
+            cost = self.cost.fn(z, Y, self.output)
+        else:
+            cost = sum(w * self.cost.fn(z[i:i + 1], Y[i:i + 1], self.output)
+                       for i, w in enumerate(sample_weight))
+        if penalty == "l2":
+            reg = 0.5 * sum(np.sum(w * w) for w in self.weights)
+        else:
+            reg = sum(np.sum(np.abs(w)) for w in self.weights)
+        return cost / len(X) + (lmbda / len(X)) * reg
 
     def accuracy(self, X, labels):
         """Number of rows whose argmax output equals the label."""

@@ -6,18 +6,26 @@ scikit-learn; the facade validates its input once and calls these.
 from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 from .backprop import gradient
 from .costs import COSTS, OUTPUT_OF_COST
+from .dropout import epoch_key
 from .forward import make_layout
-from .predict import predict_outputs, total_cost
-from .sgd import train_epoch
+from .monitor import evaluate, penalty_cost
+from .predict import predict_outputs
+from .sgd import Codes, Hyper, train_epoch
+from .update import PENALTIES
 
 __all__ = [
     "COSTS",
+    "Codes",
     "HIDDEN_ACTIVATIONS",
+    "Hyper",
     "OUTPUT_ACTIVATIONS",
     "OUTPUT_OF_COST",
+    "PENALTIES",
+    "epoch_key",
+    "evaluate",
+    "penalty_cost",
     "gradient",
     "make_layout",
     "predict_outputs",
-    "total_cost",
     "train_epoch",
 ]

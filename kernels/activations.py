@@ -57,6 +57,16 @@ def activate(z, code):
 
 
 @jit()
+def derivative(a, code):
+    """σ'(z) written from a = σ(z), for one hidden neuron."""
+    if code == SIGMOID:
+        return a * (1.0 - a)
+    if code == TANH:
+        return 1.0 - a * a
+    return 1.0 if a > 0.0 else 0.0  # RELU
+
+
+@jit()
 def derivative_times(delta, a, code):
     """δ ← δ ⊙ σ'(z), with σ'(z) written from a = σ(z) (hidden layers only)."""
     n = delta.shape[0]

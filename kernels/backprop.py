@@ -13,15 +13,17 @@ import numpy as np
 from ._jit import jit
 from .activations import derivative_times
 from .costs import delta as output_delta
+from .dropout import derivative_times_kept
 from .forward import U, forward
 
 
 @jit()
-def backward(params, layout, hidden, out_act, cost, y, acts, deltas):
+def backward(params, layout, hidden, out_act, cost, y, acts, deltas, dropout=0.0, key=U(0)):
     """Write δ^l for every layer l ≥ 1 into ``deltas`` (BP1, BP2).
 
     ``acts`` holds the sample's activations from ``forward``; ``deltas`` has
-    the same layout (its input-layer part is unused).
+    the same layout (its input-layer part is unused).  ``dropout`` and ``key``
+    must be those the forward pass used.
     """
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
@@ -40,12 +42,20 @@ def backward(params, layout, hidden, out_act, cost, y, acts, deltas):
             for j in range(U(n_next)):
                 s += params[row + j] * deltas[nxt + j]
             deltas[here + i] = s
-        derivative_times(deltas[here:here + n_here], acts[here:here + n_here], hidden)
+        if dropout > 0.0:
+            derivative_times_kept(deltas[here:here + n_here], acts[here:here + n_here], hidden,
+                                  key, U(here), dropout)
+        else:
+            derivative_times(deltas[here:here + n_here], acts[here:here + n_here], hidden)
 
 
 @jit()
-def gradient(x, y, params, layout, hidden, out_act, cost):
-    """∇C for one sample (x, y), laid out like ``params`` (BP1–BP4)."""
+def gradient(x, y, params, layout, hidden, out_act, cost, dropout=0.0, key=U(0)):
+    """∇C for one sample (x, y), laid out like ``params`` (BP1–BP4).
+
+    With ``dropout`` > 0 it is the gradient of the thinned network that ``key``
+    keeps, as one training step sees it.
+    """
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
     n_units = a_off[n_layers] + sizes[n_layers]
@@ -53,8 +63,8 @@ def gradient(x, y, params, layout, hidden, out_act, cost):
     deltas = np.zeros(n_units, dtype=params.dtype)
     acts[:sizes[0]] = x
     forward(params, layout, hidden, out_act, acts, np.empty(n_units, dtype=np.uint64),
-            np.empty(n_layers, dtype=np.int64))
-    backward(params, layout, hidden, out_act, cost, y, acts, deltas)
+            np.empty(n_layers, dtype=np.int64), dropout, key)
+    backward(params, layout, hidden, out_act, cost, y, acts, deltas, dropout, key)
     nabla = np.zeros_like(params)
     for l in range(n_layers):
         n_in = sizes[l]

@@ -9,6 +9,7 @@ import numpy as np
 
 from ._jit import jit
 from .activations import activate
+from .dropout import drop_out
 
 
 @jit()
@@ -116,14 +117,16 @@ def layer_forward(params, w0, b0, n_in, n_out, a_in, z, idx):
 
 
 @jit()
-def forward(params, layout, hidden, out_act, acts, idx, counts):
+def forward(params, layout, hidden, out_act, acts, idx, counts, dropout=0.0, key=U(0)):
     """Feed one sample forward: a^l = σ(w^l a^(l−1) + b^l), layer by layer.
 
     ``acts[:sizes[0]]`` must hold the input x; every later layer's activation
     is written after it.  The output layer uses ``out_act`` (sigmoid, softmax
     or identity), hidden layers use ``hidden``.  ``idx`` (uint64, laid out
     like ``acts``) receives the indices of each layer's nonzero activations,
-    ``counts[l]`` how many there are in layer l.
+    ``counts[l]`` how many there are in layer l.  With ``dropout`` = p > 0
+    (training only) the hidden layers are dropped out with the sample's
+    ``key`` (see ``dropout``).
     """
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
@@ -134,4 +137,9 @@ def forward(params, layout, hidden, out_act, acts, idx, counts):
         z = acts[a_off[l + 1]:a_off[l + 1] + n_out]
         counts[l] = layer_forward(params, w_off[l], b_off[l], n_in, n_out, a_in, z,
                                   idx[a_off[l]:a_off[l] + n_in])
-        activate(z, out_act if l == n_layers - 1 else hidden)
+        if l == n_layers - 1:
+            activate(z, out_act)
+        else:
+            activate(z, hidden)
+            if dropout > 0.0:
+                drop_out(z, key, U(a_off[l + 1]), dropout)

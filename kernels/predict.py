@@ -1,15 +1,12 @@
-"""Prediction and total cost over many samples, in parallel.
+"""Prediction over many samples, in parallel.
 
 Samples are independent, so a parallel loop over fixed blocks of rows (each
-with its own scratch vector) needs no synchronisation; the total cost sums the
-per-block subtotals in block order, so it too is independent of the threads.
+with its own scratch vector) needs no synchronisation.
 """
 import numpy as np
 from numba import prange
 
 from ._jit import jit
-from .activations import IDENTITY
-from .costs import fn as cost_fn
 from .forward import forward
 
 BLOCK = 256
@@ -49,27 +46,3 @@ def predict_outputs(X, params, layout, hidden, out_act, normalize):
                     for j in range(n_out):
                         out[r, j] = 1.0 / n_out
     return out
-
-
-@jit(parallel=True)
-def total_cost(X, Y, params, layout, hidden, out_act, cost):
-    """Σ_x C_x over the rows of X (no regularisation term), as float64."""
-    sizes, w_off, b_off, a_off = layout
-    n_layers = sizes.shape[0] - 1
-    n_out = sizes[n_layers]
-    o = a_off[n_layers]
-    n = X.shape[0]
-    n_blocks = (n + BLOCK - 1) // BLOCK
-    subtotals = np.zeros(n_blocks)
-    for blk in prange(n_blocks):
-        acts = np.empty(o + n_out, dtype=params.dtype)
-        idx = np.empty(o + n_out, dtype=np.uint64)
-        counts = np.empty(n_layers, dtype=np.int64)
-        s = 0.0
-        for r in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
-            acts[:sizes[0]] = X[r]
-            # Stop at z^L: the cost is computed from z for numerical stability.
-            forward(params, layout, hidden, IDENTITY, acts, idx, counts)
-            s += cost_fn(acts[o:o + n_out], Y[r], cost, out_act)
-        subtotals[blk] = s
-    return subtotals.sum()

@@ -30,6 +30,21 @@ def codes(cost, activation):
             kernels.COSTS[cost])
 
 
+def train(X, Y, order, params, layout, cost="cross_entropy", activation="sigmoid", *, eta=0.5,
+          lmbda=0.0, mini_batch_size=10, n_chunks=1, sample_weight=None, velocity=None,
+          momentum=0.0, penalty="l2", dropout=0.0, key=0):
+    """One ``kernels.train_epoch`` with the book's defaults; returns its finite flag."""
+    if sample_weight is None:
+        sample_weight = np.ones(len(X), dtype=X.dtype)
+    if velocity is None:
+        velocity = np.zeros_like(params)
+    return kernels.train_epoch(
+        X, Y, sample_weight, order, params, velocity, layout,
+        kernels.Codes(*codes(cost, activation), kernels.PENALTIES[penalty]),
+        kernels.Hyper(eta, lmbda, momentum, dropout), np.uint64(key), len(X), mini_batch_size,
+        n_chunks)
+
+
 def twin_networks(sizes, cost="cross_entropy", activation="sigmoid", seed=0, dtype=np.float64):
     """The same initial network twice: kernel form (params, layout) and reference form."""
     sizes = np.asarray(sizes, dtype=np.int64)

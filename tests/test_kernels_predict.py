@@ -4,7 +4,7 @@ import pytest
 from fastnn import kernels
 from fastnn._threads import numba_threads
 
-from .conftest import COST_NAMES, codes, one_hot, twin_networks
+from .conftest import COST_NAMES, codes, twin_networks
 
 
 @pytest.mark.parametrize("cost", COST_NAMES)
@@ -31,12 +31,3 @@ def test_predict_outputs_are_identical_for_any_thread_count(digits):
         with numba_threads(n_threads):
             runs.append(kernels.predict_outputs(X, params, layout, 0, 0, True))
     assert np.array_equal(runs[0], runs[1])
-
-
-@pytest.mark.parametrize("cost", COST_NAMES)
-def test_total_cost_matches_reference(digits, cost):
-    X, y = digits
-    params, layout, net = twin_networks([64, 25, 10], cost, "sigmoid", seed=3)
-    ours = kernels.total_cost(X, one_hot(y, 10), params, layout, *codes(cost, "sigmoid"))
-    expected = net.total_cost(X, one_hot(y, 10)) * len(X)
-    assert ours == pytest.approx(expected, rel=1e-12)

@@ -5,14 +5,14 @@ from fastnn import kernels
 from fastnn._params import pack, unpack
 from fastnn._threads import numba_threads
 
-from .conftest import codes, one_hot, twin_networks
+from .conftest import one_hot, train, twin_networks
 
 
 def _epochs(X, Y, params, layout, orders, cost="cross_entropy", activation="sigmoid",
             eta=0.5, lmbda=0.0, mini_batch_size=10, n_chunks=1):
     for order in orders:
-        kernels.train_epoch(X, Y, order, params, layout, *codes(cost, activation),
-                            eta, lmbda, len(X), mini_batch_size, n_chunks)
+        assert train(X, Y, order, params, layout, cost, activation, eta=eta, lmbda=lmbda,
+                     mini_batch_size=mini_batch_size, n_chunks=n_chunks)
     return params
 
 
@@ -95,3 +95,100 @@ def test_float32_epoch_stays_float32_and_close_to_float64(small_digits):
     _epochs(X.astype(np.float32), Y.astype(np.float32), p32, layout, orders)
     assert p32.dtype == np.float32
     np.testing.assert_allclose(p32, p64, atol=1e-4)
+
+
+FEATURES = {
+    "momentum": dict(momentum=0.7),
+    "l1": dict(penalty="l1", lmbda=3.0),
+    "l1+momentum": dict(penalty="l1", lmbda=3.0, momentum=0.5),
+    "dropout": dict(dropout=0.3),
+    "sample_weight": dict(weighted=True, lmbda=1.0),
+    "everything": dict(momentum=0.5, penalty="l1", lmbda=1.0, dropout=0.2, weighted=True),
+}
+
+
+def _run_features(X, Y, sizes, features, n_chunks=1, mini_batch_size=10, epochs=2):
+    """``epochs`` kernel epochs and the reference's, drawing from twin generators."""
+    features = dict(features)
+    weights = (np.random.default_rng(9).random(len(X)) + 0.5) if features.pop("weighted",
+                                                                              False) else None
+    params, layout, net = twin_networks(sizes, seed=1)
+    velocity = np.zeros_like(params)
+    rng = np.random.default_rng(7)
+    for epoch in range(epochs):
+        order = rng.permutation(len(X))
+        key = kernels.epoch_key(int(rng.integers(2 ** 63)), epoch)
+        assert train(X, Y, order, params, layout, eta=0.3, mini_batch_size=mini_batch_size,
+                     n_chunks=n_chunks, sample_weight=weights, velocity=velocity, key=key,
+                     **features)
+    net.SGD(X, Y, epochs, mini_batch_size, 0.3, rng=np.random.default_rng(7),
+            sample_weight=weights, **features)
+    return params, pack(net.weights, net.biases)
+
+
+@pytest.mark.parametrize("name", sorted(FEATURES))
+def test_ch3_toolkit_epochs_match_the_reference_to_1e9(small_digits, name):
+    X, Y = small_digits
+    ours, theirs = _run_features(X, Y, [64, 20, 12, 10], FEATURES[name])
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["momentum", "dropout", "everything"])
+def test_ch3_toolkit_is_bitwise_identical_serial_or_parallel(small_digits, name):
+    X, Y = small_digits
+    runs = []
+    for n_threads, n_chunks in [(1, 1), (2, 8), (2, 3)]:
+        with numba_threads(n_threads):
+            runs.append(_run_features(X, Y, [64, 20, 10], FEATURES[name], n_chunks,
+                                      mini_batch_size=40)[0])
+    for other in runs[1:]:
+        assert np.array_equal(runs[0], other)
+
+
+def test_one_momentum_step_worked_by_hand():
+    # The 1-1 network of the plain step above, μ = 0.9, v = 0 at first, so
+    # the first step is the plain one: v_w = −(ηλ/n) w − η x δ = −0.25 + 0.3775406688.
+    # A second identical sample: a = σ(0.6275406688 + 0.3775406688) = 0.7320426...
+    layout = kernels.make_layout(np.array([1, 1]))[0]
+    params = np.array([0.5, 0.0])
+    velocity = np.zeros(2)
+    X, Y = np.array([[1.0]]), np.array([[1.0]])
+    train(X, Y, np.array([0]), params, layout, eta=1.0, lmbda=0.5, mini_batch_size=1,
+          velocity=velocity, momentum=0.9)
+    np.testing.assert_allclose(velocity, [0.1275406688, 0.3775406688], rtol=1e-9)
+    w, b = params
+    delta = 1 / (1 + np.exp(-(w + b))) - 1
+    expected_v = 0.9 * velocity - np.array([0.5 * w + delta, delta])
+    train(X, Y, np.array([0]), params, layout, eta=1.0, lmbda=0.5, mini_batch_size=1,
+          velocity=velocity, momentum=0.9)
+    np.testing.assert_allclose(velocity, expected_v, rtol=1e-12)
+    np.testing.assert_allclose(params, [w, b] + expected_v, rtol=1e-12)
+
+
+def test_l1_shrinks_by_a_constant_and_l2_in_proportion():
+    # No data signal (x = 0 and the bias step is all the gradient), η = 1,
+    # λ = 0.1, n = 1: L1 moves w = ±2 and ±0.5 by 0.1 each, L2 scales by 0.9.
+    layout = kernels.make_layout(np.array([4, 1]))[0]
+    X, Y, order = np.zeros((1, 4)), np.array([[1.0]]), np.array([0])
+    start = np.array([2.0, -2.0, 0.5, -0.5, 0.0])
+    l1, l2 = start.copy(), start.copy()
+    train(X, Y, order, l1, layout, eta=1.0, lmbda=0.1, mini_batch_size=1, penalty="l1")
+    train(X, Y, order, l2, layout, eta=1.0, lmbda=0.1, mini_batch_size=1)
+    np.testing.assert_allclose(l1[:4], [1.9, -1.9, 0.4, -0.4], rtol=1e-12)
+    np.testing.assert_allclose(l2[:4], 0.9 * start[:4], rtol=1e-12)
+
+
+def test_a_zero_sample_weight_contributes_no_gradient(small_digits):
+    X, Y = small_digits
+    params, layout, _ = twin_networks([64, 20, 10], seed=4)
+    weights = np.zeros(len(X))
+    before = params.copy()
+    train(X, Y, np.arange(len(X)), params, layout, sample_weight=weights)
+    assert np.array_equal(params, before)
+
+
+def test_an_epoch_that_produces_nan_reports_it(small_digits):
+    X, Y = small_digits
+    params, layout, _ = twin_networks([64, 20, 10], seed=4)
+    params[-1] = np.nan  # an output bias: every δ^L becomes NaN
+    assert not train(X, Y, np.arange(len(X)), params, layout)

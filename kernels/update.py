@@ -1,0 +1,153 @@
+"""The SGD update of one mini-batch (phase 2 of ``sgd.train_epoch``).
+
+With g = Σ_x ∂C_x/∂w summed over the mini-batch (BP3, BP4), m its size and n
+the training-set size, plain SGD does
+
+    L2:  w ← (1 − ηλ/n) w − (η/m) g            L1:  w ← w − (ηλ/n) sgn(w) − (η/m) g
+
+and momentum-based SGD (μ > 0) keeps a velocity per parameter,
+
+    v ← μ v − η ∇C,   w ← w + v,   with ∇C = (λ/n) w (or (λ/n) sgn w) + g/m.
+
+Biases are never regularised.  Every sum over the mini-batch runs in sample
+order, and weight rows are independent, so any split of the rows into chunks
+gives the same bits.
+"""
+import numpy as np
+
+from ._jit import jit
+from .forward import U, U1
+
+L2 = 0
+L1 = 1
+PENALTIES = {"l2": L2, "l1": L1}
+
+
+@jit()
+def _first_at_least(rows, start, k, i):
+    """The first t < k with rows[start + t] ≥ i (rows ascending): binary search."""
+    lo, hi = U(0), k
+    while lo < hi:
+        mid = (lo + hi) // U(2)
+        if rows[start + mid] < i:
+            lo = mid + U1
+        else:
+            hi = mid
+    return lo
+
+
+@jit()
+def _regularise(params, k0, k1, penalty, decay, shrink):
+    """The weight-decay half of plain SGD on params[k0:k1]."""
+    if penalty == L2:
+        if decay != 1.0:
+            for k in range(k0, k1):
+                params[k] *= decay
+    elif shrink != 0.0:
+        for k in range(k0, k1):
+            w = params[k]
+            if w > 0.0:
+                params[k] = w - shrink
+            elif w < 0.0:
+                params[k] = w + shrink
+
+
+@jit()
+def update_rows(params, layout, acts, deltas, nonzero, counts, m, scale, penalty, decay, shrink,
+                r0, r1):
+    """Plain SGD on weight rows r0..r1 − 1, counted across all layers in order.
+
+    w_ij ← decay · w_ij − scale · Σ_s a_si δ_sj (L2), or w_ij − shrink · sgn(w_ij)
+    − scale · Σ … (L1).  Only the rows where a_si ≠ 0 are visited, from the
+    forward pass's index lists, which changes no result.
+    """
+    sizes, w_off, b_off, a_off = layout
+    row_start = 0
+    for l in range(sizes.shape[0] - 1):
+        n_in = sizes[l]
+        n_out = sizes[l + 1]
+        i0 = max(r0 - row_start, 0)
+        i1 = min(r1 - row_start, n_in)
+        row_start += n_in
+        if i0 >= i1:
+            continue
+        w0 = U(w_off[l])
+        nu = U(n_out)
+        _regularise(params, w0 + U(i0) * nu, w0 + U(i1) * nu, penalty, decay, shrink)
+        a0 = U(a_off[l])
+        d0 = U(a_off[l + 1])
+        for s in range(m):
+            a_s = acts[s]
+            d_s = deltas[s]
+            rows = nonzero[s]
+            k = U(counts[s, l])
+            t = _first_at_least(rows, a0, k, U(i0))
+            while t < k and rows[a0 + t] < U(i1):
+                i = rows[a0 + t]
+                c = scale * a_s[a0 + i]
+                row = w0 + i * nu
+                for j in range(nu):
+                    params[row + j] -= c * d_s[d0 + j]
+                t += U1
+
+
+@jit()
+def update_rows_momentum(params, velocity, layout, acts, deltas, m, scale, penalty, eta_reg,
+                         momentum, r0, r1):
+    """Momentum SGD on weight rows r0..r1 − 1: v ← μv − η∇C, w ← w + v.
+
+    ``eta_reg`` is ηλ/n, ``scale`` is η/m.  Every weight moves every step
+    (its velocity decays), so the rows are visited densely.
+    """
+    sizes, w_off, b_off, a_off = layout
+    g = np.empty(sizes.max(), dtype=params.dtype)
+    row_start = 0
+    for l in range(sizes.shape[0] - 1):
+        n_in = sizes[l]
+        n_out = sizes[l + 1]
+        i0 = max(r0 - row_start, 0)
+        i1 = min(r1 - row_start, n_in)
+        row_start += n_in
+        if i0 >= i1:
+            continue
+        a0 = U(a_off[l])
+        d0 = U(a_off[l + 1])
+        nu = U(n_out)
+        for i in range(U(i0), U(i1)):
+            for j in range(nu):
+                g[j] = 0.0
+            for s in range(m):
+                c = acts[s, a0 + i]
+                if c != 0.0:
+                    for j in range(nu):
+                        g[j] += c * deltas[s, d0 + j]
+            row = U(w_off[l]) + i * nu
+            for j in range(nu):
+                w = params[row + j]
+                if penalty == L2:
+                    reg = w
+                else:
+                    reg = np.sign(w)
+                v = momentum * velocity[row + j] - eta_reg * reg - scale * g[j]
+                velocity[row + j] = v
+                params[row + j] = w + v
+
+
+@jit()
+def update_biases(params, velocity, layout, deltas, m, scale, momentum):
+    """b_j ← b_j − scale · Σ_s δ_sj (through the velocity if μ > 0); no decay."""
+    sizes, w_off, b_off, a_off = layout
+    for l in range(sizes.shape[0] - 1):
+        n_out = sizes[l + 1]
+        d0 = a_off[l + 1]
+        for j in range(n_out):
+            total = 0.0
+            for s in range(m):
+                total += deltas[s, d0 + j]
+            k = b_off[l] + j
+            if momentum != 0.0:
+                v = momentum * velocity[k] - scale * total
+                velocity[k] = v
+                params[k] += v
+            else:
+                params[k] -= scale * total
