@@ -1,0 +1,192 @@
+"""Hyperparameter search on a real Dask cluster through joblib's Dask backend.
+
+Each cluster is a ``distributed.LocalCluster`` of two single-threaded worker
+processes on loopback: the same code runs against
+``distributed.Client("scheduler-address")`` on a real cluster.
+"""
+import os
+import signal
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip(
+    "distributed", reason="dask[distributed] is not installed (pip install 'fastnn[dask]')")
+
+import cloudpickle  # noqa: E402  (comes with distributed)
+import dask  # noqa: E402
+import joblib  # noqa: E402
+from distributed.client import FutureCancelledError  # noqa: E402
+from distributed.scheduler import KilledWorker  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+from sklearn.preprocessing import MinMaxScaler  # noqa: E402
+
+from fastnn import FastNN  # noqa: E402
+
+# Workers unpickle the estimator defined below by value: they need not import tests/.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+pytestmark = pytest.mark.slow
+
+GRID = {"fastnn__eta": [0.5, 3.0], "fastnn__lmbda": [0.0, 0.1, 1.0]}
+
+# How a search reports lost work: the task's workers all died (KilledWorker), or
+# joblib's per-split index arrays, scattered to the dead worker only, are gone
+# and the tasks needing them are cancelled (FutureCancelledError).
+LOST_WORK = (KilledWorker, FutureCancelledError)
+
+
+def _cluster():
+    return distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                    host="127.0.0.1", dashboard_address="127.0.0.1:0")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with _cluster() as cluster, distributed.Client(cluster) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def fragile_client():
+    """A cluster that gives up on a task after a second worker died running it."""
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        with _cluster() as cluster, distributed.Client(cluster) as client:
+            yield client
+
+
+@pytest.fixture(scope="module")
+def digits_raw():
+    return load_digits(return_X_y=True)
+
+
+def search(epochs=3, estimator=None, grid=GRID):
+    estimator = estimator or FastNN(hidden_layer_sizes=(10,), random_state=0)
+    pipe = Pipeline([("scale", MinMaxScaler()), ("fastnn", estimator.set_params(epochs=epochs))])
+    return GridSearchCV(pipe, grid, cv=3)
+
+
+def scores(search):
+    """cv_results_ without its timing columns (the only ones allowed to differ)."""
+    return {k: v for k, v in search.cv_results_.items() if "time" not in k}
+
+
+def assert_same_results(ours, serial):
+    ours, serial = scores(ours), scores(serial)
+    assert ours.keys() == serial.keys()
+    for key, value in serial.items():
+        if key.endswith("_score") or key.startswith("rank"):
+            assert np.array_equal(ours[key], value), key
+        else:
+            assert list(ours[key]) == list(value), key
+
+
+@pytest.fixture(scope="module")
+def serial_search(digits_raw):
+    X, y = digits_raw
+    return search().fit(X, y)
+
+
+class _DependencyLog(distributed.diagnostics.plugin.SchedulerPlugin):
+    """Records, for every task that reaches memory, the keys it depended on."""
+
+    def __init__(self, scheduler):
+        self.scheduler = scheduler
+        self.dependencies = {}
+
+    def transition(self, key, start, finish, *args, **kwargs):
+        task = self.scheduler.tasks.get(key)
+        if finish == "memory" and task is not None and task.run_spec is not None:
+            self.dependencies[key] = {dep.key for dep in task.dependencies}
+
+
+def test_search_on_dask_gives_the_serial_cv_results_to_the_last_digit(client, digits_raw,
+                                                                      serial_search):
+    X, y = digits_raw
+    with joblib.parallel_backend("dask", scatter=[X, y]):
+        ours = search().fit(X, y)
+    assert_same_results(ours, serial_search)
+
+
+def test_scattered_data_is_sent_once_and_every_fit_refers_to_it(client, digits_raw):
+    X, y = digits_raw
+    log = _DependencyLog(client.cluster.scheduler)
+    client.cluster.scheduler.add_plugin(log, name="fastnn-dependency-log")
+    try:
+        with joblib.parallel_backend("dask", scatter=[X, y]):
+            backend, _ = joblib.parallel.get_active_backend()
+            scattered = {future.key for future in backend.data_futures.values()}
+            search().fit(X, y)
+    finally:
+        client.cluster.scheduler.remove_plugin(name="fastnn-dependency-log")
+    fits = [deps for key, deps in log.dependencies.items() if "fit_and_score" in str(key)]
+    assert len(scattered) == 2
+    assert fits, "no fit task reached the scheduler"
+    # Each fit takes X and y as references to the two scattered copies: the
+    # arrays travelled once (to each worker), not inside every task.
+    assert all(scattered <= deps for deps in fits)
+
+
+def _on_a_dask_worker():
+    try:
+        distributed.get_worker()
+    except ValueError:
+        return False
+    return True
+
+
+class _DiesOnWorker(FastNN):
+    """FastNN whose fit kills the Dask worker process it runs in, when ``eta == 3``."""
+
+    def fit(self, X, y, **kwargs):
+        if self.eta == 3.0 and _on_a_dask_worker():
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().fit(X, y, **kwargs)
+
+
+def test_a_fit_that_keeps_killing_its_worker_fails_the_whole_search(fragile_client,
+                                                                    digits_raw):
+    X, y = digits_raw
+    grid_search = search(estimator=_DiesOnWorker(hidden_layer_sizes=(10,), random_state=0))
+    with joblib.parallel_backend("dask", scatter=[X, y]):
+        with pytest.raises(LOST_WORK):
+            grid_search.fit(X, y)
+    # No partial cv_results_ masquerading as a finished search.
+    assert not hasattr(grid_search, "cv_results_")
+
+
+def test_a_worker_killed_mid_search_fails_the_search_or_leaves_complete_results(
+        fragile_client, digits_raw):
+    X, y = digits_raw
+    serial = search(epochs=30).fit(X, y)
+    fragile_client.wait_for_workers(2)
+    killed = []
+
+    def kill_a_busy_worker():
+        pids = fragile_client.run(os.getpid)
+        for _ in range(3000):
+            busy = [w for w, keys in fragile_client.processing().items() if keys]
+            if busy:
+                os.kill(pids[busy[0]], signal.SIGKILL)
+                killed.append(busy[0])
+                return
+            time.sleep(0.01)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    grid_search = search(epochs=30)
+    with joblib.parallel_backend("dask", scatter=[X, y]):
+        killer.start()
+        try:
+            grid_search.fit(X, y)
+        except LOST_WORK:
+            assert not hasattr(grid_search, "cv_results_")
+        else:
+            # Dask re-ran the lost fits elsewhere: every score must be there.
+            assert_same_results(grid_search, serial)
+    killer.join()
+    assert killed, "the search finished before a worker could be killed"
