@@ -1,74 +1,84 @@
-"""``FastNN``: the scikit-learn face of fastnn's kernels.
+"""``FastNN`` and ``FastNNRegressor``: the scikit-learn face of fastnn's kernels.
 
-The estimator validates its input once, converts it to C-contiguous float32 or
-float64, and then calls the kernels: one compiled call per epoch, the epoch
-loop (shuffles, progress lines) here in Python.
+Both validate their input once, convert it to C-contiguous float32 or float64,
+and hand it to the shared epoch loop (``_base``): one compiled call per epoch.
 """
-import time
-from numbers import Integral, Real
-
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import r2_score
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import kernels
-from ._params import initial_parameters, make_rng, pack, unpack
-from ._threads import n_chunks, numba_threads
+from ._base import BaseFastNN
 
-class FastNN(ClassifierMixin, BaseEstimator):
-    """A fully-connected sigmoid network trained by mini-batch SGD, as in
-    Nielsen's *Neural Networks and Deep Learning* (ch. 1–3).
-
-    Each epoch shuffles the training set, splits it into mini-batches of
-    ``mini_batch_size`` samples and, for each, updates
-
-        w ← (1 − ηλ/n) w − (η/m) Σ_x ∂C_x/∂w,    b ← b − (η/m) Σ_x ∂C_x/∂b
-
-    with n the training-set size and m the mini-batch size; the biases are
-    never regularised.  One output neuron per class; the prediction is the
-    most active one.
-
-    Parameters
-    ----------
+_SHARED_DOC = """
     hidden_layer_sizes : tuple of int, default=(30,)
         Neurons in each hidden layer; the input and output layers come from
         the data.  ``(30,)`` on MNIST gives the book's 784-30-10 network.
-    eta : float, default=0.5
+    eta : float, default={eta}
         Learning rate η.
     lmbda : float, default=0.0
-        L2 regularisation parameter λ, as in the book: the cost gains
-        (λ/2n) Σ w².  scikit-learn's ``MLPClassifier`` scales its ``alpha`` by
-        the mini-batch instead, so the same decay is ``alpha = lmbda · m / n``
-        (m = ``mini_batch_size``, n = number of training samples).
+        Regularisation parameter λ, as in the book: the cost gains (λ/2n) Σ w²
+        (L2) or (λ/n) Σ |w| (L1), never the biases.  scikit-learn's MLP scales
+        its ``alpha`` by the mini-batch instead: the same L2 decay is
+        ``alpha = lmbda · m / n`` (m = ``mini_batch_size``, n = training samples).
+    penalty : {{"l2", "l1"}}, default="l2"
+        L2: w ← (1 − ηλ/n) w − …;  L1: w ← w − (ηλ/n) sgn(w) − … (ch. 3).
     mini_batch_size : int, default=10
         m.  1 is online learning.  The last mini-batch of an epoch may be
         smaller, as in the book.
     epochs : int, default=30
-        Passes over the training data.
-    cost : {"cross_entropy", "quadratic", "log_likelihood"}, default="cross_entropy"
-        Cross-entropy and quadratic cost use sigmoid output neurons,
-        log-likelihood uses a softmax output layer (ch. 3).
-    activation : {"sigmoid", "tanh", "relu"}, default="sigmoid"
+        Passes over the training data (per call to ``fit``).
+    momentum : float in [0, 1), default=0.0
+        μ of momentum-based SGD: v ← μv − η∇C, w ← w + v (biases too).
+    dropout : float in [0, 1), default=0.0
+        Probability of dropping each hidden neuron per sample and epoch during
+        training (inverted dropout: kept ones are scaled by 1/(1 − p), so
+        prediction uses the whole network unchanged).
+    activation : {{"sigmoid", "tanh", "relu"}}, default="sigmoid"
         Activation of the hidden neurons.
-    init : {"default", "large"}, default="default"
+    init : {{"default", "large"}}, default="default"
         Initial weights N(0, 1/n_in) (ch. 3), or N(0, 1) as in ch. 1.
         Biases are N(0, 1) in both.
+    eta_schedule : {{"constant", "halve"}}, default="constant"
+        "halve": halve η each time the monitored score has not improved for
+        ``n_iter_no_change`` epochs (10 if None) and stop once η < η₀/128.
+    n_iter_no_change : int or None, default=None
+        Early stopping (ch. 3's "no-improvement-in-n"): stop once the
+        monitored score has not improved for this many epochs.  The score is
+        the evaluation data's if there is any, else the training data's.
+    restore_best : bool, default=True
+        When training can stop early, end with the best epoch's weights.
+    validation_fraction : float in (0, 1) or None, default=None
+        Hold out this fraction of the training data as evaluation data
+        (stratified for the classifier), unless ``fit`` gets an ``eval_set``.
+    warm_start : bool, default=False
+        ``fit`` continues from the fitted weights instead of starting anew.
+    on_divergence : {{"raise", "warn"}}, default="raise"
+        When an epoch makes the weights or the cost non-finite, the model goes
+        back to the epoch before it, then fit raises ``FloatingPointError``
+        ("raise") or warns and returns ("warn").
+    on_interrupt : {{"raise", "stop"}}, default="raise"
+        On Ctrl-C (KeyboardInterrupt) the model keeps its last completed epoch
+        and history; "raise" re-raises the interrupt, "stop" warns and returns.
     random_state : int, RandomState instance or None, default=None
-        Seeds the initial weights and the per-epoch shuffles.  The same int
-        gives a bitwise-identical model whatever ``n_threads`` is.
+        Seeds the initial weights, the per-epoch shuffles and dropout masks.
+        The same int gives a bitwise-identical model whatever ``n_threads`` is.
     n_threads : int or None, default=None
-        Numba threads used by this estimator's kernels; None uses numba's
-        current setting.  Changes nothing outside the call.
+        Numba threads used by this estimator's kernels.  None follows
+        fastnn's threads rule: one thread inside a joblib threading worker or a
+        Dask worker task, otherwise the smaller of numba's setting and the
+        OpenMP limit (``threadpoolctl.threadpool_limits``, ``OMP_NUM_THREADS``;
+        joblib's loky workers get cores ÷ n_jobs).  Changes nothing outside
+        the call.
     verbose : int, default=0
-        1 prints one line per epoch in the book's style:
-        ``Epoch 3: 431 / 450, 0.01 s`` (evaluation data if given to ``fit``,
-        otherwise training data).
+        1 prints one line per epoch in the book's style (evaluation data if
+        there is any, otherwise training data).
+"""
 
-    Attributes
-    ----------
-    classes_ : ndarray of shape (n_classes,)
+_SHARED_ATTRIBUTES = """
     coefs_ : list of ndarray
         ``coefs_[l]`` has shape (fan_in, fan_out), as in scikit-learn.
     intercepts_ : list of ndarray
@@ -77,12 +87,47 @@ class FastNN(ClassifierMixin, BaseEstimator):
     n_layers_ : int
         Layers including input and output.
     n_outputs_ : int
-        Output neurons (one per class).
     out_activation_ : str
-        "sigmoid" or "softmax".
     n_iter_ : int
-        Epochs run.
+        Epochs run, summed over warm-started fits and ``partial_fit`` calls.
+    history_ : dict of lists
+        Per epoch, as ``network2.SGD``'s monitors: ``train_cost``,
+        ``train_{score}``, ``eval_cost``, ``eval_{score}`` (the last two empty
+        without evaluation data).  Costs include the regularisation term, with
+        each data set's own n, as ``network2.total_cost``.
+    loss_curve_ : list of float
+        ``history_["train_cost"]``, scikit-learn's name for it.
+    best_epoch_ : int
+        Index into ``history_`` of the epoch whose weights were kept (only
+        when training could stop early and ``restore_best``).
+    eta_ : float
+        η at the end of training (changes with ``eta_schedule="halve"``).
+"""
 
+
+class FastNN(ClassifierMixin, BaseFastNN):
+    __doc__ = """A fully-connected network trained by mini-batch SGD, as in
+    Nielsen's *Neural Networks and Deep Learning* (ch. 1–3).
+
+    Each epoch shuffles the training set, splits it into mini-batches of m
+    samples and, for each, updates
+
+        w ← (1 − ηλ/n) w − (η/m) Σ_x ∂C_x/∂w,    b ← b − (η/m) Σ_x ∂C_x/∂b
+
+    with n the training-set size; the biases are never regularised.  One
+    output neuron per class; the prediction is the most active one.
+
+    Parameters
+    ----------""" + _SHARED_DOC.format(eta=0.5) + """    cost : {"cross_entropy", "quadratic", "log_likelihood"}, default="cross_entropy"
+        Cross-entropy and quadratic cost use sigmoid output neurons,
+        log-likelihood uses a softmax output layer (ch. 3).
+    class_weight : None, "balanced" or dict, default=None
+        Multiplies each sample's weight by its class's: "balanced" uses
+        n / (n_classes · count(class)).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)""" + _SHARED_ATTRIBUTES.format(score="accuracy") + """
     Examples
     --------
     >>> from sklearn.datasets import load_digits
@@ -94,46 +139,44 @@ class FastNN(ClassifierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "eta": [Interval(Real, 0, None, closed="neither")],
-        "lmbda": [Interval(Real, 0, None, closed="left")],
-        "mini_batch_size": [Interval(Integral, 1, None, closed="left")],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
+        **BaseFastNN._parameter_constraints,
         "cost": [StrOptions(set(kernels.COSTS))],
-        "activation": [StrOptions(set(kernels.HIDDEN_ACTIVATIONS))],
-        "init": [StrOptions({"default", "large"})],
-        "random_state": ["random_state"],
-        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
-        "verbose": ["verbose"],
+        "class_weight": [StrOptions({"balanced"}), dict, None],
     }
+    _multi_output = False
+    _stratify = True
 
-    def __init__(
-        self,
-        hidden_layer_sizes=(30,),
-        eta=0.5,
-        lmbda=0.0,
-        mini_batch_size=10,
-        epochs=30,
-        cost="cross_entropy",
-        activation="sigmoid",
-        init="default",
-        random_state=None,
-        n_threads=None,
-        verbose=0,
-    ):
+    def __init__(self, hidden_layer_sizes=(30,), eta=0.5, lmbda=0.0, penalty="l2",
+                 mini_batch_size=10, epochs=30, momentum=0.0, dropout=0.0,
+                 activation="sigmoid", init="default", eta_schedule="constant",
+                 n_iter_no_change=None, restore_best=True, validation_fraction=None,
+                 warm_start=False, on_divergence="raise", on_interrupt="raise",
+                 random_state=None, n_threads=None, verbose=0, cost="cross_entropy",
+                 class_weight=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.eta = eta
         self.lmbda = lmbda
+        self.penalty = penalty
         self.mini_batch_size = mini_batch_size
         self.epochs = epochs
-        self.cost = cost
+        self.momentum = momentum
+        self.dropout = dropout
         self.activation = activation
         self.init = init
+        self.eta_schedule = eta_schedule
+        self.n_iter_no_change = n_iter_no_change
+        self.restore_best = restore_best
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.on_divergence = on_divergence
+        self.on_interrupt = on_interrupt
         self.random_state = random_state
         self.n_threads = n_threads
         self.verbose = verbose
+        self.cost = cost
+        self.class_weight = class_weight
 
-    def fit(self, X, y, eval_set=None):
+    def fit(self, X, y, sample_weight=None, eval_set=None):
         """Train on (X, y) for ``epochs`` epochs of mini-batch SGD.
 
         Parameters
@@ -142,115 +185,69 @@ class FastNN(ClassifierMixin, BaseEstimator):
             float32 input trains a float32 model; anything else float64.
         y : array-like of shape (n_samples,)
             Class labels of any type (at least two classes).
+        sample_weight : array-like of shape (n_samples,), optional
+            Scales each sample's gradient; a weight of 0 removes the sample.
         eval_set : tuple (X_eval, y_eval), optional
-            Held-out data whose accuracy ``verbose`` reports each epoch.
+            Evaluation data for ``history_``, ``verbose`` and early stopping.
 
         Returns
         -------
         self : FastNN
         """
-        before = dict(self.__dict__)
-        try:
-            return self._fit(X, y, eval_set)
-        except BaseException:
-            # A failed fit leaves the estimator exactly as it was.
-            self.__dict__.clear()
-            self.__dict__.update(before)
-            raise
+        return self._fit(X, y, sample_weight, eval_set, incremental=False)
 
-    def _fit(self, X, y, eval_set):
-        self._validate_params()
-        hidden = self._hidden_sizes()
-        X, y = validate_data(self, X, y, dtype=(np.float64, np.float32), order="C")
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of SGD on (X, y), continuing from the current weights.
+
+        ``classes`` (every label there will ever be) is required on the first
+        call.  k calls on the same data give the model of ``fit`` with
+        ``epochs=k``.
+        """
+        if not hasattr(self, "classes_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        return self._fit(X, y, sample_weight, None, incremental=True, classes=classes)
+
+    def _cost_name(self):
+        return self.cost
+
+    def _history_keys(self):
+        return ("train_cost", "train_accuracy", "eval_cost", "eval_accuracy")
+
+    def _targets(self, y, sample_weight, X, first, classes):
+        """One-hot Y and the weights times the class weights."""
         check_classification_targets(y)
-        classes, y_index = np.unique(y, return_inverse=True)
-        if len(classes) < 2:
-            raise ValueError(
-                f"FastNN needs at least 2 classes to learn from; y has 1 class: {classes.tolist()!r}."
-            )
-        Y = np.zeros((len(y_index), len(classes)), dtype=X.dtype)
-        Y[np.arange(len(y_index)), y_index] = 1
-        if eval_set is not None:
-            X_eval, y_eval = self._check_eval_set(eval_set, X.dtype)
+        if first:
+            found = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            if classes is not None and not np.isin(np.unique(y), found).all():
+                raise ValueError(f"y has labels not in classes={found.tolist()!r}.")
+            if len(found) < 2:
+                raise ValueError(f"FastNN needs at least 2 classes to learn from; y has 1 "
+                                 f"class: {found.tolist()!r}.")
+            self.classes_ = found
+        else:
+            unknown = np.setdiff1d(np.unique(y), self.classes_)
+            if len(unknown):
+                raise ValueError(f"y has labels {unknown.tolist()!r} that the fitted model "
+                                 f"does not know ({self.classes_.tolist()!r}).")
+        if self.class_weight is not None:
+            class_weights = compute_sample_weight(self.class_weight, y)
+            sample_weight = class_weights if sample_weight is None else (
+                np.asarray(sample_weight, dtype=np.float64) * class_weights)
+        return self._eval_targets(y, X.dtype), sample_weight
 
-        self.classes_ = classes
-        sizes = np.array([X.shape[1], *hidden, len(classes)], dtype=np.int64)
-        rng = make_rng(self.random_state)
-        params = pack(*initial_parameters(sizes, self.init, rng, X.dtype))
-        layout, _, _ = kernels.make_layout(sizes)
-        codes = self._codes()
-        n = X.shape[0]
-        mini_batch_size = min(self.mini_batch_size, n)
+    def _eval_targets(self, y, dtype):
+        index = np.searchsorted(self.classes_, y)
+        index[index == len(self.classes_)] = 0
+        known = self.classes_[index] == y
+        Y = np.zeros((len(y), len(self.classes_)), dtype=dtype)
+        Y[np.flatnonzero(known), index[known]] = 1
+        return Y
 
-        with numba_threads(self.n_threads) as n_threads:
-            chunks = n_chunks(n_threads, mini_batch_size)
-            for epoch in range(self.epochs):
-                started = time.perf_counter()
-                order = rng.permutation(n)
-                kernels.train_epoch(X, Y, order, params, layout, *codes, float(self.eta),
-                                    float(self.lmbda), n, mini_batch_size, chunks)
-                self._set_parameters(params, sizes)
-                self.n_iter_ = epoch + 1
-                if self.verbose:
-                    if eval_set is not None:
-                        correct, total = self._n_correct(X_eval, y_eval), len(y_eval)
-                    else:
-                        correct, total = int(np.sum(self._predict_index(X) == y_index)), n
-                    print(f"Epoch {epoch}: {correct} / {total}, "
-                          f"{time.perf_counter() - started:.2f} s", flush=True)
-        return self
+    def _score_outputs(self, outputs, y):
+        return float(np.mean(self.classes_[np.argmax(outputs, axis=1)] == y))
 
-    def _hidden_sizes(self):
-        hidden = self.hidden_layer_sizes
-        hidden = [hidden] if isinstance(hidden, Integral) else list(hidden)
-        if not all(isinstance(h, Integral) and h >= 1 for h in hidden):
-            raise ValueError(
-                f"hidden_layer_sizes must be positive integers; got {self.hidden_layer_sizes!r}."
-            )
-        return hidden
-
-    def _codes(self):
-        """(hidden, output, cost) codes for the kernels."""
-        return (
-            kernels.HIDDEN_ACTIVATIONS[self.activation],
-            kernels.OUTPUT_ACTIVATIONS[kernels.OUTPUT_OF_COST[self.cost]],
-            kernels.COSTS[self.cost],
-        )
-
-    def _check_eval_set(self, eval_set, dtype):
-        if not (isinstance(eval_set, (tuple, list)) and len(eval_set) == 2):
-            raise ValueError("eval_set must be a pair (X_eval, y_eval).")
-        X_eval, y_eval = validate_data(self, *eval_set, reset=False, dtype=dtype, order="C")
-        return X_eval, y_eval
-
-    def _set_parameters(self, params, sizes):
-        weights, biases = unpack(params.copy(), sizes)
-        self.coefs_ = weights
-        self.intercepts_ = biases
-        self.n_layers_ = len(sizes)
-        self.n_outputs_ = int(sizes[-1])
-        self.out_activation_ = kernels.OUTPUT_OF_COST[self.cost]
-
-    def _layout(self):
-        sizes = np.array([self.n_features_in_, *(b.shape[0] for b in self.intercepts_)],
-                         dtype=np.int64)
-        return kernels.make_layout(sizes)[0]
-
-    def _outputs(self, X, normalize):
-        """a^L for X, validated against the fitted model and cast to its dtype."""
-        check_is_fitted(self)
-        dtype = self.coefs_[0].dtype
-        X = validate_data(self, X, reset=False, dtype=dtype, order="C")
-        hidden, output, _ = self._codes()
-        params = pack(self.coefs_, self.intercepts_)
-        with numba_threads(self.n_threads):
-            return kernels.predict_outputs(X, params, self._layout(), hidden, output, normalize)
-
-    def _predict_index(self, X):
-        return np.argmax(self._outputs(X, normalize=False), axis=1)
-
-    def _n_correct(self, X, y):
-        return int(np.sum(self.classes_[self._predict_index(X)] == y))
+    def _format_score(self, accuracy, n):
+        return f"{round(accuracy * n)} / {n}"
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes).
@@ -262,5 +259,115 @@ class FastNN(ClassifierMixin, BaseEstimator):
 
     def predict(self, X):
         """The class of the most active output neuron, shape (n_samples,)."""
-        index = self._predict_index(X)  # checks the fit first
-        return self.classes_[index]
+        outputs = self._outputs(X)  # checks the fit first
+        return self.classes_[np.argmax(outputs, axis=1)]
+
+
+class FastNNRegressor(RegressorMixin, BaseFastNN):
+    __doc__ = """A fully-connected network for regression: the tool of ch. 4.
+
+    The same kernels and training as ``FastNN``, with an identity output layer
+    (a^L = z^L) and the quadratic cost C = ½‖a^L − y‖², so δ^L = a^L − y.
+    ``y`` may have several columns; ``score`` is R².
+
+    Parameters
+    ----------""" + _SHARED_DOC.format(eta=0.1) + """
+    Attributes
+    ----------""" + _SHARED_ATTRIBUTES.format(score="r2") + """
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fastnn import FastNNRegressor
+    >>> x = np.linspace(0, 1, 200)[:, None]
+    >>> reg = FastNNRegressor(hidden_layer_sizes=(20,), eta=0.5, epochs=300,
+    ...                       random_state=0).fit(x, np.sin(3 * x).ravel())
+    >>> reg.score(x, np.sin(3 * x).ravel()) > 0.9
+    True
+    """
+
+    _multi_output = True
+    _stratify = False
+
+    def __init__(self, hidden_layer_sizes=(30,), eta=0.1, lmbda=0.0, penalty="l2",
+                 mini_batch_size=10, epochs=30, momentum=0.0, dropout=0.0,
+                 activation="sigmoid", init="default", eta_schedule="constant",
+                 n_iter_no_change=None, restore_best=True, validation_fraction=None,
+                 warm_start=False, on_divergence="raise", on_interrupt="raise",
+                 random_state=None, n_threads=None, verbose=0):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.eta = eta
+        self.lmbda = lmbda
+        self.penalty = penalty
+        self.mini_batch_size = mini_batch_size
+        self.epochs = epochs
+        self.momentum = momentum
+        self.dropout = dropout
+        self.activation = activation
+        self.init = init
+        self.eta_schedule = eta_schedule
+        self.n_iter_no_change = n_iter_no_change
+        self.restore_best = restore_best
+        self.validation_fraction = validation_fraction
+        self.warm_start = warm_start
+        self.on_divergence = on_divergence
+        self.on_interrupt = on_interrupt
+        self.random_state = random_state
+        self.n_threads = n_threads
+        self.verbose = verbose
+
+    def fit(self, X, y, sample_weight=None, eval_set=None):
+        """Train on (X, y) for ``epochs`` epochs of mini-batch SGD.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+        sample_weight : array-like of shape (n_samples,), optional
+        eval_set : tuple (X_eval, y_eval), optional
+
+        Returns
+        -------
+        self : FastNNRegressor
+        """
+        return self._fit(X, y, sample_weight, eval_set, incremental=False)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch of SGD on (X, y), continuing from the current weights."""
+        return self._fit(X, y, sample_weight, None, incremental=True)
+
+    def _cost_name(self):
+        return "quadratic"
+
+    def _output_activation(self):
+        return "identity"
+
+    def _history_keys(self):
+        return ("train_cost", "train_r2", "eval_cost", "eval_r2")
+
+    def _targets(self, y, sample_weight, X, first, classes):
+        if not first and y.ndim != (1 if self._y_1d else 2):
+            raise ValueError("y has a different number of targets from the fitted model.")
+        if first:
+            self._y_1d = y.ndim == 1
+        return self._eval_targets(y, X.dtype), sample_weight
+
+    def _eval_targets(self, y, dtype):
+        Y = np.asarray(y, dtype=dtype)
+        return np.ascontiguousarray(Y.reshape(len(Y), -1))
+
+    def _score_outputs(self, outputs, y):
+        return float(r2_score(y, outputs[:, 0] if y.ndim == 1 else outputs))
+
+    def _format_score(self, r2, n):
+        return f"R² {r2:.4f}"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags
+
+    def predict(self, X):
+        """a^L, shape (n_samples,) or (n_samples, n_targets) as y was."""
+        outputs = self._outputs(X)
+        return outputs[:, 0] if self._y_1d else outputs

@@ -1,0 +1,325 @@
+"""What ``FastNN`` and ``FastNNRegressor`` share: parameters, the epoch loop.
+
+The loop follows ``network2.SGD``: each epoch is one compiled call
+(``kernels.train_epoch``), then the four monitors (cost and accuracy on the
+training and evaluation data) go into ``history_``.  Early stopping, the η
+schedule, divergence and Ctrl-C are decided here, between epochs, in Python.
+"""
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import kernels
+from ._params import initial_parameters, make_rng, pack, unpack
+from ._schedule import Schedule
+from ._threads import n_chunks, numba_threads
+
+
+class BaseFastNN(BaseEstimator):
+    """Parameters and training loop; subclasses say what the outputs mean.
+
+    A subclass defines ``_targets(y, first)`` → (Y, y_kept) and
+    ``_score_outputs(outputs, y)``, and the names ``_cost_name``,
+    ``_score_name``.
+    """
+
+    _parameter_constraints = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "eta": [Interval(Real, 0, None, closed="neither")],
+        "lmbda": [Interval(Real, 0, None, closed="left")],
+        "penalty": [StrOptions(set(kernels.PENALTIES))],
+        "mini_batch_size": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "activation": [StrOptions(set(kernels.HIDDEN_ACTIVATIONS))],
+        "init": [StrOptions({"default", "large"})],
+        "eta_schedule": [StrOptions({"constant", "halve"})],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), None],
+        "restore_best": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+        "warm_start": ["boolean"],
+        "on_divergence": [StrOptions({"raise", "warn"})],
+        "on_interrupt": [StrOptions({"raise", "stop"})],
+        "random_state": ["random_state"],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "verbose": ["verbose"],
+    }
+
+    # -- the fit entry points -------------------------------------------------
+
+    def _fit(self, X, y, sample_weight, eval_set, incremental, classes=None):
+        """Validate, then train; a fit that fails before its first epoch
+        leaves the estimator exactly as it was."""
+        before = dict(self.__dict__)
+        try:
+            data = self._prepare(X, y, sample_weight, eval_set, incremental, classes)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+        self._train(*data, epochs=1 if incremental else self.epochs,
+                    schedule=not incremental)
+        return self
+
+    def _continues(self, incremental):
+        return (incremental or self.warm_start) and hasattr(self, "coefs_")
+
+    def _prepare(self, X, y, sample_weight, eval_set, incremental, classes):
+        self._validate_params()
+        continuing = self._continues(incremental)
+        dtype = self.coefs_[0].dtype if continuing else (np.float64, np.float32)
+        X, y = validate_data(self, X, y, reset=not continuing, dtype=dtype, order="C",
+                             multi_output=self._multi_output, y_numeric=self._multi_output)
+        if continuing:
+            self._check_same_layers()
+        Y, weights = self._targets(y, sample_weight, X, first=not continuing, classes=classes)
+        if continuing and Y.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {Y.shape[1]} targets; the fitted model has "
+                             f"{self.n_outputs_}.")
+        sample_weight = _check_sample_weight(weights, X, dtype=X.dtype, ensure_non_negative=True)
+        if not np.all(np.isfinite(sample_weight)):
+            raise ValueError("sample_weight must be finite.")
+        # A zero weight means "not there": drop the sample, so that n, the
+        # mini-batches and ηλ/n are those of the data without it.
+        present = sample_weight > 0
+        if not present.any():
+            raise ValueError("Every sample has weight 0: nothing to learn from.")
+        if not present.all():
+            X, Y, y, sample_weight = X[present], Y[present], y[present], sample_weight[present]
+
+        if continuing:
+            rng = self._rng
+            params = pack(self.coefs_, self.intercepts_)
+            velocity = getattr(self, "_velocity", None)
+            if velocity is None or velocity.shape != params.shape:
+                velocity = np.zeros_like(params)
+        else:
+            rng = make_rng(self.random_state)
+            sizes = [X.shape[1], *self._hidden_sizes(), Y.shape[1]]
+            params = pack(*initial_parameters(sizes, self.init, rng, X.dtype))
+            velocity = np.zeros_like(params)
+            self.n_iter_ = 0
+            self.history_ = {key: [] for key in self._history_keys()}
+            self.loss_curve_ = self.history_["train_cost"]
+
+        evaluation = None
+        if eval_set is not None:
+            if incremental:
+                raise ValueError("partial_fit takes no eval_set; pass it to fit.")
+            evaluation = self._check_eval_set(eval_set, X.dtype)
+        elif self.validation_fraction is not None and not incremental:
+            X, Y, y, sample_weight, evaluation = self._split_validation(X, Y, y, sample_weight,
+                                                                        rng)
+        self._rng = rng
+        return X, Y, y, sample_weight, params, velocity, evaluation
+
+    # -- the epoch loop -------------------------------------------------------
+
+    def _train(self, X, Y, y, sample_weight, params, velocity, evaluation, epochs, schedule):
+        sizes = np.array([X.shape[1], *self._hidden_sizes(), Y.shape[1]], dtype=np.int64)
+        layout = kernels.make_layout(sizes)[0]
+        codes = kernels.Codes(*self._codes(), kernels.PENALTIES[self.penalty])
+        n = X.shape[0]
+        mini_batch_size = min(self.mini_batch_size, n)
+        plan = Schedule(self.eta, self.eta_schedule if schedule else "constant",
+                        self.n_iter_no_change if schedule else None,
+                        self.restore_best and schedule)
+        self._commit(params, velocity, sizes)
+        self.__dict__.pop("best_epoch_", None)
+        problem = None
+        with numba_threads(self.n_threads) as n_threads:
+            chunks = n_chunks(n_threads, mini_batch_size)
+            for _ in range(epochs):
+                try:
+                    started = time.perf_counter()
+                    order = self._rng.permutation(n)
+                    # numba returns uint64 as a Python int: make it uint64 again.
+                    key = np.uint64(kernels.epoch_key(int(self._rng.integers(2 ** 63)),
+                                                      self.n_iter_))
+                    hyper = kernels.Hyper(float(plan.eta), float(self.lmbda),
+                                          float(self.momentum), float(self.dropout))
+                    finite = kernels.train_epoch(X, Y, sample_weight, order, params, velocity,
+                                                 layout, codes, hyper, key, n, mini_batch_size,
+                                                 chunks)
+                    monitors = None
+                    if finite and np.all(np.isfinite(params)):
+                        monitors = self._monitor(X, Y, y, sample_weight, params, layout,
+                                                 evaluation)
+                    if monitors is None or not np.isfinite(monitors[0]):
+                        problem = self._divergence(plan.eta)
+                        break
+                    self._record(monitors, evaluation, started, n)
+                    self._commit(params, velocity, sizes)
+                    score = monitors[3] if evaluation is not None else monitors[1]
+                    if plan.update(score, self.n_iter_ - 1, params):
+                        break
+                except (KeyboardInterrupt, SystemError) as exc:
+                    # A Ctrl-C that lands while a compiled kernel returns its
+                    # result reaches us as a SystemError caused by it.
+                    interrupt = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
+                    if not isinstance(interrupt, KeyboardInterrupt):
+                        raise
+                    # The epoch in flight is dropped: the estimator keeps the
+                    # last completed one (``_commit``) and its history.
+                    problem = interrupt
+                    break
+        if plan.best_params is not None:
+            self._set_parameters(plan.best_params, sizes)
+            self.best_epoch_ = plan.best_epoch
+        self.eta_ = plan.eta
+        self._act_on(problem)
+
+    def _divergence(self, eta):
+        return FloatingPointError(
+            f"eta={eta:g} made the weights or the cost non-finite in epoch {self.n_iter_}; "
+            f"try eta <= {eta / 10:g}.  The model keeps the {self.n_iter_} epoch(s) before it."
+        )
+
+    def _act_on(self, problem):
+        """Raise or warn about a divergence or a Ctrl-C, once the model is whole."""
+        if isinstance(problem, FloatingPointError):
+            if self.on_divergence == "raise":
+                raise problem
+            warnings.warn(str(problem), RuntimeWarning, stacklevel=4)
+        elif isinstance(problem, KeyboardInterrupt):
+            if self.on_interrupt == "raise":
+                raise problem
+            warnings.warn(f"fit interrupted; the model keeps its {self.n_iter_} completed "
+                          "epoch(s).", RuntimeWarning, stacklevel=4)
+
+    def _commit(self, params, velocity, sizes):
+        """Make ``params`` the fitted model (copies: the loop keeps training)."""
+        self._set_parameters(params, sizes)
+        self._velocity = velocity.copy()
+
+    def _monitor(self, X, Y, y, sample_weight, params, layout, evaluation):
+        """(train cost, train score, eval cost, eval score), as network2.SGD.
+
+        Each cost is Σ_x w_x C_x / n plus the penalty with that set's own n,
+        like ``network2.total_cost`` (which the evaluation cost also uses).
+        """
+        hidden, out_act, cost = self._codes()
+        penalty = kernels.PENALTIES[self.penalty]
+        outputs, total = kernels.evaluate(X, Y, sample_weight, params, layout, hidden, out_act,
+                                          cost)
+        n = X.shape[0]
+        train = (total / n + kernels.penalty_cost(params, layout, penalty, self.lmbda, n),
+                 self._score_outputs(outputs, y))
+        if evaluation is None:
+            return (*train, None, None)
+        X_eval, Y_eval, y_eval = evaluation
+        ones = np.ones(X_eval.shape[0], dtype=X_eval.dtype)
+        outputs, total = kernels.evaluate(X_eval, Y_eval, ones, params, layout, hidden, out_act,
+                                          cost)
+        n_eval = X_eval.shape[0]
+        return (*train,
+                total / n_eval + kernels.penalty_cost(params, layout, penalty, self.lmbda, n_eval),
+                self._score_outputs(outputs, y_eval))
+
+    def _record(self, monitors, evaluation, started, n):
+        for key, value in zip(self._history_keys(), monitors):
+            if value is not None:
+                self.history_[key].append(float(value))
+        self.n_iter_ += 1
+        if self.verbose:
+            shown = monitors[:2] if evaluation is None else monitors[2:]
+            n_shown = len(evaluation[2]) if evaluation is not None else n
+            print(f"Epoch {self.n_iter_ - 1}: {self._format_score(shown[1], n_shown)}, "
+                  f"cost {shown[0]:.3f}, {time.perf_counter() - started:.2f} s", flush=True)
+
+    # -- helpers --------------------------------------------------------------
+
+    def _hidden_sizes(self):
+        hidden = self.hidden_layer_sizes
+        hidden = [hidden] if isinstance(hidden, Integral) else list(hidden)
+        if not all(isinstance(h, Integral) and h >= 1 for h in hidden):
+            raise ValueError(
+                f"hidden_layer_sizes must be positive integers; got {self.hidden_layer_sizes!r}."
+            )
+        return hidden
+
+    def _check_same_layers(self):
+        """warm_start and partial_fit continue the fitted layers; a changed
+        ``hidden_layer_sizes`` would silently be ignored, so refuse it."""
+        fitted = [b.shape[0] for b in self.intercepts_[:-1]]
+        if fitted != self._hidden_sizes():
+            raise ValueError(
+                f"hidden_layer_sizes={self.hidden_layer_sizes!r} differs from the fitted "
+                f"{tuple(fitted)}; set warm_start=False (or refit) to change the layers."
+            )
+
+    def _codes(self):
+        """(hidden, output, cost) codes for the kernels."""
+        return (kernels.HIDDEN_ACTIVATIONS[self.activation],
+                kernels.OUTPUT_ACTIVATIONS[self._output_activation()],
+                kernels.COSTS[self._cost_name()])
+
+    def _output_activation(self):
+        return kernels.OUTPUT_OF_COST[self._cost_name()]
+
+    def _check_eval_set(self, eval_set, dtype):
+        if not (isinstance(eval_set, (tuple, list)) and len(eval_set) == 2):
+            raise ValueError("eval_set must be a pair (X_eval, y_eval).")
+        X_eval, y_eval = validate_data(self, *eval_set, reset=False, dtype=dtype, order="C",
+                                       multi_output=self._multi_output,
+                                       y_numeric=self._multi_output)
+        return X_eval, self._eval_targets(y_eval, dtype), y_eval
+
+    def _split_validation(self, X, Y, y, sample_weight, rng):
+        """Hold out ``validation_fraction`` of the data as evaluation data
+        (stratified for classifiers), as ``network2`` holds out MNIST's 10,000."""
+        seed = int(rng.integers(2 ** 31))
+        stratify = y if self._stratify else None
+        try:
+            train, held = train_test_split(np.arange(X.shape[0]), test_size=self.validation_fraction,
+                                           random_state=seed, stratify=stratify)
+        except ValueError as exc:
+            raise ValueError(f"validation_fraction={self.validation_fraction} cannot split "
+                             f"{X.shape[0]} samples: {exc}") from None
+        train.sort()
+        held.sort()
+        return (X[train], Y[train], y[train], sample_weight[train],
+                (X[held], Y[held], y[held]))
+
+    def _set_parameters(self, params, sizes):
+        weights, biases = unpack(params.copy(), sizes)
+        self.coefs_ = weights
+        self.intercepts_ = biases
+        self.n_layers_ = len(sizes)
+        self.n_outputs_ = int(sizes[-1])
+        self.out_activation_ = self._output_activation()
+
+    def _layout(self):
+        sizes = np.array([self.n_features_in_, *(b.shape[0] for b in self.intercepts_)],
+                         dtype=np.int64)
+        return kernels.make_layout(sizes)[0]
+
+    def _outputs(self, X, normalize=False):
+        """a^L for X, validated against the fitted model and cast to its dtype."""
+        check_is_fitted(self)
+        dtype = self.coefs_[0].dtype
+        X = validate_data(self, X, reset=False, dtype=dtype, order="C")
+        hidden, output, _ = self._codes()
+        params = pack(self.coefs_, self.intercepts_)
+        if not np.all(np.isfinite(params)):
+            raise ValueError("The model's weights are not finite; refit it with a smaller eta.")
+        with numba_threads(self.n_threads):
+            return kernels.predict_outputs(X, params, self._layout(), hidden, output, normalize)
+
+    def save(self, path):
+        """Save the fitted model to ``path``: a .npz of arrays and JSON that
+        ``fastnn.load`` reads back without running any code (see ``fastnn.io``)."""
+        from .io import save
+        save(self, path)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags

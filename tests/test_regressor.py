@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+
+from fastnn import FastNNRegressor
+from fastnn._params import make_rng, pack
+from fastnn.reference import Network
+
+X_LINE = np.linspace(0, 1, 200)[:, None]
+FAST = dict(hidden_layer_sizes=(20,), eta=0.5, epochs=300, random_state=0)
+
+
+def test_learns_a_smooth_function_to_r2_above_0_95():
+    y = np.sin(3 * X_LINE).ravel()
+    reg = FastNNRegressor(**FAST).fit(X_LINE, y)
+    assert reg.score(X_LINE, y) > 0.95
+    assert reg.out_activation_ == "identity"
+
+
+def test_multi_output_y_gives_multi_output_predictions():
+    Y = np.c_[np.sin(3 * X_LINE), np.cos(3 * X_LINE)]
+    reg = FastNNRegressor(**FAST).fit(X_LINE, Y)
+    assert reg.predict(X_LINE).shape == (200, 2) and reg.n_outputs_ == 2
+    assert reg.score(X_LINE, Y) > 0.9
+
+
+def test_one_dimensional_y_predicts_one_dimensional():
+    reg = FastNNRegressor(epochs=2, random_state=0).fit(X_LINE, X_LINE.ravel())
+    assert reg.predict(X_LINE).shape == (200,)
+
+
+def test_float32_in_gives_a_float32_model_and_predictions():
+    reg = FastNNRegressor(epochs=2, random_state=0).fit(X_LINE.astype(np.float32),
+                                                        X_LINE.ravel())
+    assert reg.coefs_[0].dtype == np.float32
+    assert reg.predict(X_LINE).dtype == np.float32
+
+
+def test_training_matches_the_reference_with_identity_outputs_and_quadratic_cost():
+    y = np.sin(3 * X_LINE)
+    reg = FastNNRegressor(hidden_layer_sizes=(8, 6), eta=0.3, lmbda=1.0, epochs=3,
+                          random_state=2).fit(X_LINE, y)
+    rng = make_rng(2)
+    net = Network.random([1, 8, 6, 1], rng, cost="quadratic", output="identity")
+    history = net.SGD(X_LINE, y, 3, 10, 0.3, 1.0, rng=rng)
+    np.testing.assert_allclose(pack(reg.coefs_, reg.intercepts_),
+                               pack(net.weights, net.biases), atol=1e-9)
+    np.testing.assert_allclose(reg.history_["train_cost"], history["train_cost"], rtol=1e-9)
+
+
+def test_history_records_r2_per_epoch():
+    reg = FastNNRegressor(epochs=3, random_state=0).fit(X_LINE, X_LINE.ravel(),
+                                                        eval_set=(X_LINE, X_LINE.ravel()))
+    assert set(reg.history_) == {"train_cost", "train_r2", "eval_cost", "eval_r2"}
+    assert len(reg.history_["eval_r2"]) == 3
+    assert reg.history_["eval_r2"][-1] == pytest.approx(reg.score(X_LINE, X_LINE.ravel()))
+
+
+def test_partial_fit_refuses_a_different_number_of_targets():
+    reg = FastNNRegressor(random_state=0).partial_fit(X_LINE, X_LINE.ravel())
+    with pytest.raises(ValueError, match="targets"):
+        reg.partial_fit(X_LINE, np.c_[X_LINE, X_LINE])
