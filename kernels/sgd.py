@@ -44,7 +44,7 @@ def _sample_deltas(X, Y, sample_weight, row, s, params, layout, codes, dropout, 
     sizes, w_off, b_off, a_off = layout
     a = acts[s]
     a[:sizes[0]] = X[row]
-    k = sample_key(key, row)
+    k = sample_key(key, row) if dropout > 0.0 else key
     forward(params, layout, codes.hidden, codes.out_act, a, nonzero[s], counts[s], dropout, k)
     backward(params, layout, codes.hidden, codes.out_act, codes.cost, Y[row], a, deltas[s],
              dropout, k)
@@ -73,14 +73,14 @@ def _batch_deltas(X, Y, sample_weight, batch, params, layout, codes, dropout, ke
 
 @jit(parallel=True)
 def _update_rows_parallel(params, velocity, layout, acts, deltas, nonzero, counts, m, scale,
-                          penalty, decay, shrink, momentum, n_rows, n_chunks):
+                          penalty, decay, shrink, momentum, n_rows, n_chunks, row_sums):
     # The chunking only spreads work: it does not change any weight's result.
     for c in prange(n_chunks):
         r0 = c * n_rows // n_chunks
         r1 = (c + 1) * n_rows // n_chunks
         if momentum != 0.0:
             update_rows_momentum(params, velocity, layout, acts, deltas, m, scale, penalty, shrink,
-                                 momentum, r0, r1)
+                                 momentum, r0, r1, row_sums[c])
         else:
             update_rows(params, layout, acts, deltas, nonzero, counts, m, scale, penalty, decay,
                         shrink, r0, r1)
@@ -147,6 +147,8 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     nonzero = np.empty((mini_batch_size, n_units), dtype=np.uint64)
     counts = np.empty((mini_batch_size, n_layers), dtype=np.int64)
     n_chunks = min(n_chunks, n_rows)
+    # Momentum's per-row Σ a δ, one scratch row per chunk.
+    row_sums = np.empty((n_chunks, sizes.max()), dtype=params.dtype)
     eta_reg = hyper.eta * hyper.lmbda / n_train
     decay = _as_dtype_of(1.0 - eta_reg, params)
     shrink = _as_dtype_of(eta_reg, params)
@@ -161,7 +163,8 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
             if not _all_finite(deltas, m, a_off[n_layers]):
                 return False
             _update_rows_parallel(params, velocity, layout, acts, deltas, nonzero, counts, m,
-                                  scale, codes.penalty, decay, shrink, momentum, n_rows, n_chunks)
+                                  scale, codes.penalty, decay, shrink, momentum, n_rows, n_chunks,
+                                  row_sums)
         else:
             _batch_deltas(X, Y, sample_weight, batch, params, layout, codes, hyper.dropout, key,
                           acts, deltas, nonzero, counts)
@@ -169,7 +172,7 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
                 return False
             if momentum != 0.0:
                 update_rows_momentum(params, velocity, layout, acts, deltas, m, scale,
-                                     codes.penalty, shrink, momentum, 0, n_rows)
+                                     codes.penalty, shrink, momentum, 0, n_rows, row_sums[0])
             else:
                 update_rows(params, layout, acts, deltas, nonzero, counts, m, scale,
                             codes.penalty, decay, shrink, 0, n_rows)

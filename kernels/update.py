@@ -37,6 +37,12 @@ def _first_at_least(rows, start, k, i):
 
 
 @jit()
+def _rows_of_layer(n_in, row_start, r0, r1):
+    """Layer rows [i0, i1) among the global rows r0..r1 − 1, the layer's first being row_start."""
+    return max(r0 - row_start, 0), min(r1 - row_start, n_in)
+
+
+@jit()
 def _regularise(params, k0, k1, penalty, decay, shrink):
     """The weight-decay half of plain SGD on params[k0:k1]."""
     if penalty == L2:
@@ -66,8 +72,7 @@ def update_rows(params, layout, acts, deltas, nonzero, counts, m, scale, penalty
     for l in range(sizes.shape[0] - 1):
         n_in = sizes[l]
         n_out = sizes[l + 1]
-        i0 = max(r0 - row_start, 0)
-        i1 = min(r1 - row_start, n_in)
+        i0, i1 = _rows_of_layer(n_in, row_start, r0, r1)
         row_start += n_in
         if i0 >= i1:
             continue
@@ -93,20 +98,19 @@ def update_rows(params, layout, acts, deltas, nonzero, counts, m, scale, penalty
 
 @jit()
 def update_rows_momentum(params, velocity, layout, acts, deltas, m, scale, penalty, eta_reg,
-                         momentum, r0, r1):
+                         momentum, r0, r1, g):
     """Momentum SGD on weight rows r0..r1 − 1: v ← μv − η∇C, w ← w + v.
 
-    ``eta_reg`` is ηλ/n, ``scale`` is η/m.  Every weight moves every step
-    (its velocity decays), so the rows are visited densely.
+    ``eta_reg`` is ηλ/n, ``scale`` is η/m, ``g`` scratch for one row's Σ a δ.
+    Every weight moves every step (its velocity decays), so the rows are
+    visited densely.
     """
     sizes, w_off, b_off, a_off = layout
-    g = np.empty(sizes.max(), dtype=params.dtype)
     row_start = 0
     for l in range(sizes.shape[0] - 1):
         n_in = sizes[l]
         n_out = sizes[l + 1]
-        i0 = max(r0 - row_start, 0)
-        i1 = min(r1 - row_start, n_in)
+        i0, i1 = _rows_of_layer(n_in, row_start, r0, r1)
         row_start += n_in
         if i0 >= i1:
             continue

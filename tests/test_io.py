@@ -126,8 +126,6 @@ def test_warm_start_after_load_continues_exactly_like_the_original(model_file, d
 
 
 def test_the_regressor_round_trips(tmp_path, data):
-    if not hasattr(fastnn, "FastNNRegressor"):
-        pytest.skip("this fastnn has no FastNNRegressor")
     X, _ = data
     reg = fastnn.FastNNRegressor(**SMALL).fit(X, X[:, :2])
     fio.save(reg, tmp_path / "r.npz")
