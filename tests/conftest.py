@@ -52,3 +52,14 @@ def twin_networks(sizes, cost="cross_entropy", activation="sigmoid", seed=0, dty
     layout = kernels.make_layout(sizes)[0]
     net = Network(weights, biases, cost=cost, activation=activation)
     return pack(weights, biases), layout, net
+
+
+def assert_png_not_blank(path):
+    """``path`` is a PNG matplotlib can read, with more than one colour in it."""
+    plt = pytest.importorskip("matplotlib.pyplot", reason="plots need matplotlib (fastnn[plot])")
+    with open(path, "rb") as file:
+        assert file.read(8) == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    image = plt.imread(path)
+    assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50
+    assert np.unique(image.reshape(-1, image.shape[-1]), axis=0).shape[0] > 2, \
+        f"{path} is blank"
