@@ -5,6 +5,7 @@ The loop follows ``network2.SGD``: each epoch is one compiled call
 training and evaluation data) go into ``history_``.  Early stopping, the η
 schedule, divergence and Ctrl-C are decided here, between epochs, in Python.
 """
+import os
 import time
 import warnings
 from numbers import Integral, Real
@@ -15,7 +16,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import kernels
+from . import _checkpoint, kernels
 from ._params import initial_parameters, make_rng, pack, unpack
 from ._schedule import Schedule
 from ._threads import n_chunks, numba_threads
@@ -50,30 +51,79 @@ class BaseFastNN(BaseEstimator):
         "random_state": ["random_state"],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
+        "checkpoint_dir": [str, os.PathLike, None],
+        "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
     }
 
     # -- the fit entry points -------------------------------------------------
 
-    def _fit(self, X, y, sample_weight, eval_set, incremental, classes=None):
+    def _fit(self, X, y, sample_weight, eval_set, incremental, classes=None, resume=None):
         """Validate, then train; a fit that fails before its first epoch
-        leaves the estimator exactly as it was."""
+        leaves the estimator exactly as it was.  ``resume`` is a checkpoint's
+        (state, best weights)."""
         before = dict(self.__dict__)
         try:
-            data = self._prepare(X, y, sample_weight, eval_set, incremental, classes)
+            *data, checkpoint = self._prepare(X, y, sample_weight, eval_set, incremental,
+                                              classes, resume)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
-        self._train(*data, epochs=1 if incremental else self.epochs,
-                    schedule=not incremental)
+        if incremental:
+            epochs = 1
+        else:
+            # A resumed fit runs to the epoch the interrupted one was asked for.
+            epochs = checkpoint["epochs"] - self.n_iter_ if checkpoint else self.epochs
+        self._train(*data, epochs=epochs, schedule=not incremental, checkpoint=checkpoint,
+                    best_params=resume[1] if resume else None)
         return self
+
+    @classmethod
+    def resume(cls, checkpoint_dir, X, y, sample_weight=None, eval_set=None, *, n_threads=None,
+               verbose=None):
+        """Continue a ``fit`` from the checkpoint it left in ``checkpoint_dir``.
+
+        The result is bitwise the model the fit would have given had it never
+        stopped, provided the same data is passed again (checked against the
+        checkpoint's fingerprint of it).  Further checkpoints go to the same
+        folder.  A checkpoint of a finished fit is returned as it is.
+
+        Parameters
+        ----------
+        checkpoint_dir : str or path-like
+            The ``checkpoint_dir`` of the interrupted fit.
+        X, y, sample_weight, eval_set
+            Exactly what was passed to that ``fit``.
+        n_threads, verbose : optional
+            Override the saved values (neither changes the model).
+
+        Returns
+        -------
+        estimator : the fitted estimator
+
+        Raises
+        ------
+        FileNotFoundError
+            If the folder holds no checkpoint.
+        ValueError
+            If the checkpoint is damaged, of another class, or was written by
+            a fit on other data.
+        """
+        estimator, state, best_params = _checkpoint.read(checkpoint_dir, cls)
+        overrides = {"n_threads": n_threads, "verbose": verbose}
+        estimator.set_params(checkpoint_dir=checkpoint_dir,
+                             **{k: v for k, v in overrides.items() if v is not None})
+        if state["finished"]:
+            return estimator
+        return estimator._fit(X, y, sample_weight, eval_set, incremental=False,
+                              resume=(state, best_params))
 
     def _continues(self, incremental):
         return (incremental or self.warm_start) and hasattr(self, "coefs_")
 
-    def _prepare(self, X, y, sample_weight, eval_set, incremental, classes):
+    def _prepare(self, X, y, sample_weight, eval_set, incremental, classes, resume):
         self._validate_params()
-        continuing = self._continues(incremental)
+        continuing = resume is not None or self._continues(incremental)
         dtype = self.coefs_[0].dtype if continuing else (np.float64, np.float32)
         X, y = validate_data(self, X, y, reset=not continuing, dtype=dtype, order="C",
                              multi_output=self._multi_output, y_numeric=self._multi_output)
@@ -91,38 +141,51 @@ class BaseFastNN(BaseEstimator):
         present = sample_weight > 0
         if not present.any():
             raise ValueError("Every sample has weight 0: nothing to learn from.")
-        if not present.all():
-            X, Y, y, sample_weight = X[present], Y[present], y[present], sample_weight[present]
-
-        if continuing:
-            rng = self._rng
-            params = pack(self.coefs_, self.intercepts_)
-            velocity = getattr(self, "_velocity", None)
-            if velocity is None or velocity.shape != params.shape:
-                velocity = np.zeros_like(params)
-        else:
-            rng = make_rng(self.random_state)
-            sizes = [X.shape[1], *self._hidden_sizes(), Y.shape[1]]
-            params = pack(*initial_parameters(sizes, self.init, rng, X.dtype))
-            velocity = np.zeros_like(params)
-            self.n_iter_ = 0
-            self.history_ = {key: [] for key in self._history_keys()}
-            self.loss_curve_ = self.history_["train_cost"]
-
+        rng, params, velocity = self._start_parameters(continuing, X.shape[1], Y.shape[1],
+                                                       X.dtype)
         evaluation = None
         if eval_set is not None:
             if incremental:
                 raise ValueError("partial_fit takes no eval_set; pass it to fit.")
             evaluation = self._check_eval_set(eval_set, X.dtype)
-        elif self.validation_fraction is not None and not incremental:
+        checkpoint = None
+        if not incremental and (resume is not None or self.checkpoint_dir is not None):
+            arrays = (X, Y, sample_weight, *(evaluation[:2] if evaluation else (None, None)))
+            checkpoint = _checkpoint.start(self.checkpoint_dir, self.n_iter_ + self.epochs,
+                                           resume and resume[0], arrays)
+        if not present.all():
+            X, Y, y, sample_weight = X[present], Y[present], y[present], sample_weight[present]
+
+        if evaluation is None and self.validation_fraction is not None and not incremental:
+            seed = resume[0]["split_seed"] if resume else int(rng.integers(2 ** 31))
             X, Y, y, sample_weight, evaluation = self._split_validation(X, Y, y, sample_weight,
-                                                                        rng)
+                                                                        seed)
+            if checkpoint is not None:
+                checkpoint["split_seed"] = seed
         self._rng = rng
-        return X, Y, y, sample_weight, params, velocity, evaluation
+        return X, Y, y, sample_weight, params, velocity, evaluation, checkpoint
+
+    def _start_parameters(self, continuing, n_in, n_out, dtype):
+        """(Generator, parameters, velocity) to train from: the fitted ones
+        when continuing, else fresh ones, with an empty history."""
+        if continuing:
+            params = pack(self.coefs_, self.intercepts_)
+            velocity = getattr(self, "_velocity", None)
+            if velocity is None or velocity.shape != params.shape:
+                velocity = np.zeros_like(params)
+            return self._rng, params, velocity
+        rng = make_rng(self.random_state)
+        sizes = [n_in, *self._hidden_sizes(), n_out]
+        params = pack(*initial_parameters(sizes, self.init, rng, dtype))
+        self.n_iter_ = 0
+        self.history_ = {key: [] for key in self._history_keys()}
+        self.loss_curve_ = self.history_["train_cost"]
+        return rng, params, np.zeros_like(params)
 
     # -- the epoch loop -------------------------------------------------------
 
-    def _train(self, X, Y, y, sample_weight, params, velocity, evaluation, epochs, schedule):
+    def _train(self, X, Y, y, sample_weight, params, velocity, evaluation, epochs, schedule,
+               checkpoint=None, best_params=None):
         sizes = np.array([X.shape[1], *self._hidden_sizes(), Y.shape[1]], dtype=np.int64)
         layout = kernels.make_layout(sizes)[0]
         codes = kernels.Codes(*self._codes(), kernels.PENALTIES[self.penalty])
@@ -131,6 +194,8 @@ class BaseFastNN(BaseEstimator):
         plan = Schedule(self.eta, self.eta_schedule if schedule else "constant",
                         self.n_iter_no_change if schedule else None,
                         self.restore_best and schedule)
+        if checkpoint is not None and checkpoint["schedule"] is not None:
+            plan.restore(checkpoint["schedule"], best_params)
         self._commit(params, velocity, sizes)
         self.__dict__.pop("best_epoch_", None)
         problem = None
@@ -160,6 +225,8 @@ class BaseFastNN(BaseEstimator):
                     score = monitors[3] if evaluation is not None else monitors[1]
                     if plan.update(score, self.n_iter_ - 1, params):
                         break
+                    if checkpoint is not None and self.n_iter_ % self.checkpoint_every == 0:
+                        self._write_checkpoint(checkpoint, plan, finished=False)
                 except (KeyboardInterrupt, SystemError) as exc:
                     # A Ctrl-C that lands while a compiled kernel returns its
                     # result reaches us as a SystemError caused by it.
@@ -174,7 +241,15 @@ class BaseFastNN(BaseEstimator):
             self._set_parameters(plan.best_params, sizes)
             self.best_epoch_ = plan.best_epoch
         self.eta_ = plan.eta
+        if checkpoint is not None and problem is None:
+            self._write_checkpoint(checkpoint, plan, finished=True)
         self._act_on(problem)
+
+    def _write_checkpoint(self, checkpoint, plan, finished):
+        """Save the committed model and the fit's state (the Generator is
+        already where the next epoch starts from)."""
+        state = {**checkpoint, "finished": finished, "schedule": plan.state()}
+        _checkpoint.write(self, self.checkpoint_dir, state, plan.best_params)
 
     def _divergence(self, eta):
         return FloatingPointError(
@@ -272,10 +347,9 @@ class BaseFastNN(BaseEstimator):
                                        y_numeric=self._multi_output)
         return X_eval, self._eval_targets(y_eval, dtype), y_eval
 
-    def _split_validation(self, X, Y, y, sample_weight, rng):
+    def _split_validation(self, X, Y, y, sample_weight, seed):
         """Hold out ``validation_fraction`` of the data as evaluation data
         (stratified for classifiers), as ``network2`` holds out MNIST's 10,000."""
-        seed = int(rng.integers(2 ** 31))
         stratify = y if self._stratify else None
         try:
             train, held = train_test_split(np.arange(X.shape[0]), test_size=self.validation_fraction,

@@ -51,3 +51,20 @@ class Schedule:
         self.eta /= 2
         self.stalled = 0
         return self.eta < self.eta0 / 128
+
+    def state(self):
+        """What a checkpoint needs to go on with this schedule (JSON)."""
+        best = None if self.best_epoch is None else float(self.best_score)
+        return {"eta": self.eta, "best_score": best, "best_epoch": self.best_epoch,
+                "stalled": self.stalled}
+
+    def restore(self, state, best_params):
+        """Continue from ``state()`` and the best weights saved with it."""
+        self.eta = float(state["eta"])
+        self.best_epoch = state["best_epoch"]
+        self.best_score = -np.inf if self.best_epoch is None else float(state["best_score"])
+        self.stalled = int(state["stalled"])
+        if self.keep_best and self.best_epoch is not None:
+            if best_params is None:
+                raise ValueError("the checkpoint has no best weights to restore at the end.")
+            self.best_params = best_params

@@ -76,6 +76,14 @@ _SHARED_DOC = """
     verbose : int, default=0
         1 prints one line per epoch in the book's style (evaluation data if
         there is any, otherwise training data).
+    checkpoint_dir : str, path-like or None, default=None
+        ``fit`` saves a checkpoint here (``checkpoint.npz``, written
+        atomically) every ``checkpoint_every`` epochs and at the end;
+        ``resume(checkpoint_dir, X, y)`` continues an interrupted fit to
+        bitwise the model it would have given.  ``partial_fit`` writes none.
+        Give each concurrent fit its own folder (not one shared by a search).
+    checkpoint_every : int, default=1
+        Epochs between checkpoints.
 """
 
 _SHARED_ATTRIBUTES = """
@@ -151,7 +159,8 @@ class FastNN(ClassifierMixin, BaseFastNN):
                  activation="sigmoid", init="default", eta_schedule="constant",
                  n_iter_no_change=None, restore_best=True, validation_fraction=None,
                  warm_start=False, on_divergence="raise", on_interrupt="raise",
-                 random_state=None, n_threads=None, verbose=0, cost="cross_entropy",
+                 random_state=None, n_threads=None, verbose=0, checkpoint_dir=None,
+                 checkpoint_every=1, cost="cross_entropy",
                  class_weight=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.eta = eta
@@ -173,6 +182,8 @@ class FastNN(ClassifierMixin, BaseFastNN):
         self.random_state = random_state
         self.n_threads = n_threads
         self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
         self.cost = cost
         self.class_weight = class_weight
 
@@ -293,7 +304,8 @@ class FastNNRegressor(RegressorMixin, BaseFastNN):
                  activation="sigmoid", init="default", eta_schedule="constant",
                  n_iter_no_change=None, restore_best=True, validation_fraction=None,
                  warm_start=False, on_divergence="raise", on_interrupt="raise",
-                 random_state=None, n_threads=None, verbose=0):
+                 random_state=None, n_threads=None, verbose=0, checkpoint_dir=None,
+                 checkpoint_every=1):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.eta = eta
         self.lmbda = lmbda
@@ -314,6 +326,8 @@ class FastNNRegressor(RegressorMixin, BaseFastNN):
         self.random_state = random_state
         self.n_threads = n_threads
         self.verbose = verbose
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
 
     def fit(self, X, y, sample_weight=None, eval_set=None):
         """Train on (X, y) for ``epochs`` epochs of mini-batch SGD.

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import fastnn
 from fastnn import FastNN
+from fastnn import _model_checks
 from fastnn import io as fio
 
 SMALL = dict(hidden_layer_sizes=(5,), epochs=2, random_state=0)
@@ -324,7 +325,7 @@ def test_an_npy_header_with_an_absurd_shape_is_refused_before_allocating(model_f
 def test_a_member_whose_zip_entry_declares_too_many_bytes_is_refused(model_file, monkeypatch):
     # Writing a real 2 GiB member would take the test's time and disk; a
     # lower limit exercises the same check on the zip directory.
-    monkeypatch.setattr(fio, "MAX_MEMBER_BYTES", 100)
+    monkeypatch.setattr(_model_checks, "MAX_MEMBER_BYTES", 100)
     assert_refused(model_file[0], "declares .* bytes")
 
 

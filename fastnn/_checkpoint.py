@@ -1,0 +1,106 @@
+"""Checkpoints: a long ``fit`` saved every few epochs, and resumed exactly.
+
+A checkpoint is a model file (the ``fastnn.io`` format, so loading it runs no
+code) at ``checkpoint_dir/checkpoint.npz``, written atomically right after an
+epoch is committed.  Besides the model it holds what the rest of the fit
+needs to go on as if it had never stopped: the Generator's state (the next
+shuffles and dropout masks), the momentum velocity, the η schedule's state and
+best weights, the validation split's seed, the epoch the fit was asked to
+reach, and a fingerprint of the training data, so that resuming on other data
+is refused instead of quietly giving another model.
+"""
+import glob
+import hashlib
+import os
+
+import numpy as np
+
+FILE = "checkpoint.npz"
+STATE_KEYS = {"epochs": int, "finished": bool, "data": str, "split_seed": (int, type(None)),
+              "schedule": (dict, type(None))}
+
+
+def checkpoint_path(folder):
+    return os.path.join(os.fspath(folder), FILE)
+
+
+def fingerprint(*arrays):
+    """A hash of the arrays' shapes, dtypes and bytes (None counts too)."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in arrays:
+        if array is None:
+            digest.update(b"none;")
+            continue
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape};".encode())
+        digest.update(memoryview(array.reshape(-1)).cast("B"))
+    return digest.hexdigest()
+
+
+def start(folder, epochs, saved, arrays):
+    """The state a fit's checkpoints carry: a new one for a fit that will
+    reach epoch ``epochs``, or the ``saved`` one of a resumed fit after
+    checking that ``arrays`` (X, Y, sample_weight, X_eval, Y_eval) are the
+    data it was written for."""
+    data = fingerprint(*arrays)
+    os.makedirs(folder, exist_ok=True)
+    # A process killed while writing a checkpoint leaves its temporary file.
+    for leftover in glob.glob(os.path.join(glob.escape(os.fspath(folder)), f".{FILE}.*.tmp")):
+        os.unlink(leftover)
+    if saved is None:
+        return {"epochs": epochs, "finished": False, "data": data, "split_seed": None,
+                "schedule": None}
+    if saved["data"] != data:
+        raise ValueError(f"the checkpoint in {os.fspath(folder)} was written by a fit on other "
+                         "data: resume needs the same X, y, sample_weight and eval_set.")
+    return dict(saved)
+
+
+def write(estimator, folder, state, best_params):
+    """Save ``estimator`` with the fit's ``state`` as the checkpoint in ``folder``."""
+    from .io import _save
+
+    extra = {"_checkpoint": state}
+    if best_params is not None:
+        extra["_best_params"] = best_params
+    _save(estimator, checkpoint_path(folder), extra)
+
+
+def read(folder, cls):
+    """(estimator, state, best_params) from the checkpoint in ``folder``."""
+    from .io import load
+
+    path = checkpoint_path(folder)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path} does not exist: no checkpoint in {os.fspath(folder)} "
+                                "(fit with checkpoint_dir set writes one after each epoch).")
+    estimator = load(path)
+    if type(estimator) is not cls:
+        raise ValueError(f"{path} holds a {type(estimator).__name__}; resume it with "
+                         f"{type(estimator).__name__}.resume, not {cls.__name__}.resume.")
+    state = vars(estimator).pop("_checkpoint", None)
+    best_params = vars(estimator).pop("_best_params", None)
+    if state is None:
+        raise ValueError(f"{path} is a saved model, not a checkpoint: it has no training state.")
+    for key, kind in STATE_KEYS.items():
+        value = state.get(key) if isinstance(state, dict) else None
+        valid = isinstance(value, bool) if kind is bool else (
+            isinstance(value, kind) and not isinstance(value, bool))
+        if not valid:
+            raise ValueError(f"{path} is not a valid checkpoint: its state has no valid {key!r}.")
+    if state["schedule"] is not None and not _valid_schedule(state["schedule"]):
+        raise ValueError(f"{path} is not a valid checkpoint: its schedule state is damaged.")
+    return estimator, state, best_params
+
+
+def _valid_schedule(schedule):
+    def number(value):
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(
+            value)
+
+    def count(value):
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+    return (number(schedule.get("eta")) and schedule["eta"] > 0 and count(schedule.get("stalled"))
+            and (schedule.get("best_epoch") is None or (
+                count(schedule["best_epoch"]) and number(schedule.get("best_score")))))

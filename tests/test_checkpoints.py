@@ -1,0 +1,245 @@
+"""Checkpoints (``checkpoint_dir``) and ``resume``: a killed fit loses nothing.
+
+The kill tests run a real fit in a child process and SIGKILL it; the child
+prints the book's per-epoch lines (``verbose=1``), which is how the parent
+knows how far it got.  A "gated" child stops inside the print of a chosen
+epoch's line (before that epoch is committed), so the kill lands at a known
+epoch; an ungated child is killed wherever it happens to be, possibly in the
+middle of writing a checkpoint.
+"""
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from fastnn import FastNN, FastNNRegressor, load
+from fastnn import _checkpoint
+from fastnn.datasets import load_digits
+
+CHILD = r"""
+import json, sys, time
+import numpy as np
+from fastnn import FastNN, FastNNRegressor
+from fastnn.datasets import load_digits
+
+class Gate:
+    '''stdout that stops for good once the line starting with `stop` is out.'''
+    def __init__(self, stream, stop):
+        self.stream, self.stop, self.seen = stream, stop, ""
+    def write(self, text):
+        self.stream.write(text)
+        self.stream.flush()
+        self.seen += text
+        if self.stop and "\n" in text and self.stop in self.seen:
+            time.sleep(600)
+        return len(text)
+    def flush(self):
+        self.stream.flush()
+
+kind, params, stop = json.loads(sys.argv[1])
+X, y = load_digits()
+estimator = FastNN if kind == "classifier" else FastNNRegressor
+if kind == "regressor":
+    y = y / 9.0
+sys.stdout = Gate(sys.__stdout__, stop)
+estimator(**params, verbose=1).fit(X, y)
+print("finished")
+"""
+
+CASES = {
+    "classifier with momentum, dropout and a validation split": (
+        "classifier", dict(hidden_layer_sizes=(30,), mini_batch_size=1, epochs=150,
+                           momentum=0.5, dropout=0.2, validation_fraction=0.2, random_state=3)),
+    "classifier with the halving schedule": (
+        "classifier", dict(hidden_layer_sizes=(20,), eta=3.0, epochs=60, eta_schedule="halve",
+                           n_iter_no_change=1, validation_fraction=0.25, random_state=4)),
+    "regressor": (
+        "regressor", dict(hidden_layer_sizes=(20,), mini_batch_size=1, epochs=150,
+                          momentum=0.3, random_state=5)),
+}
+
+
+def run_and_kill(tmp_path, kind, params, stop_at=None, kill_after="Epoch 3:"):
+    """Start a child fit, SIGKILL it once it has printed ``kill_after`` (and,
+    when ``stop_at`` is given, stopped in that epoch's line); return its output."""
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    child = subprocess.Popen([sys.executable, str(script), json.dumps([kind, params, stop_at])],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline, lines = time.monotonic() + 300, []  # the first run may compile the kernels
+    try:
+        while not (lines and lines[-1].startswith(stop_at or kill_after)):
+            ready, _, _ = select.select([child.stdout], [], [], max(deadline - time.monotonic(),
+                                                                    0))
+            line = child.stdout.readline() if ready else ""
+            if not line:
+                raise AssertionError(f"child ended or stalled before {kill_after!r}: "
+                                     f"{lines} {child.stderr.read() if child.poll() else ''}")
+            lines.append(line)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+    assert child.returncode == -signal.SIGKILL
+    return lines
+
+
+def assert_same_model(resumed, uninterrupted):
+    assert resumed.n_iter_ == uninterrupted.n_iter_
+    assert resumed.history_ == uninterrupted.history_
+    assert resumed.loss_curve_ is resumed.history_["train_cost"]
+    for ours, theirs in zip(resumed.coefs_ + resumed.intercepts_,
+                            uninterrupted.coefs_ + uninterrupted.intercepts_):
+        np.testing.assert_array_equal(ours, theirs)
+    assert resumed.eta_ == uninterrupted.eta_
+    assert getattr(resumed, "best_epoch_", None) == getattr(uninterrupted, "best_epoch_", None)
+
+
+def data(kind):
+    X, y = load_digits()
+    return (X, y) if kind == "classifier" else (X, y / 9.0)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_fit_killed_between_epochs_resumes_to_the_uninterrupted_model(tmp_path, case):
+    kind, params = CASES[case]
+    folder = tmp_path / "checkpoints"
+    run_and_kill(tmp_path, kind, {**params, "checkpoint_dir": str(folder)}, stop_at="Epoch 5:")
+    estimator = FastNN if kind == "classifier" else FastNNRegressor
+    # Stopped while printing epoch 5's line: epochs 0-4 are checkpointed, 5 is lost.
+    assert load(_checkpoint.checkpoint_path(folder)).n_iter_ == 5
+
+    resumed = estimator.resume(folder, *data(kind), verbose=0)
+
+    uninterrupted = estimator(**params).fit(*data(kind))
+    assert_same_model(resumed, uninterrupted)
+    if case == "classifier with the halving schedule":
+        assert uninterrupted.eta_ < params["eta"] and uninterrupted.n_iter_ < params["epochs"]
+
+
+def test_a_fit_killed_anywhere_resumes_to_the_uninterrupted_model(tmp_path):
+    kind, params = CASES["classifier with momentum, dropout and a validation split"]
+    folder = tmp_path / "checkpoints"
+    run_and_kill(tmp_path, kind, {**params, "checkpoint_dir": str(folder)})
+    saved = load(_checkpoint.checkpoint_path(folder))
+    assert 3 <= saved.n_iter_ < params["epochs"], "the kill should land mid-fit"
+
+    resumed = FastNN.resume(folder, *data(kind), verbose=0)
+
+    assert_same_model(resumed, FastNN(**params).fit(*data(kind)))
+    # A kill in the middle of a write leaves a temporary file; resume removes it.
+    assert os.listdir(folder) == [_checkpoint.FILE]
+
+
+def test_checkpoints_are_written_every_k_epochs(tmp_path):
+    kind, params = CASES["regressor"]
+    folder = tmp_path / "checkpoints"
+    run_and_kill(tmp_path, kind, {**params, "checkpoint_dir": str(folder),
+                                  "checkpoint_every": 3}, stop_at="Epoch 7:")
+    # Epochs 0-6 done when epoch 7's line stopped the child: the last
+    # checkpoint is the one after 6 epochs.
+    assert load(_checkpoint.checkpoint_path(folder)).n_iter_ == 6
+
+
+def test_fit_ends_with_a_finished_checkpoint_that_resume_returns_as_it_is(tmp_path):
+    X, y = load_digits()
+    fitted = FastNN(epochs=3, random_state=0, checkpoint_dir=tmp_path).fit(X, y)
+
+    resumed = FastNN.resume(tmp_path, X[:10], y[:10])  # finished: the data is not used
+
+    assert_same_model(resumed, fitted)
+    assert "_checkpoint" not in vars(resumed)
+
+
+def test_checkpoints_do_not_change_the_model(tmp_path):
+    X, y = load_digits()
+    params = dict(epochs=4, momentum=0.5, random_state=1, validation_fraction=0.2)
+    with_checkpoints = FastNN(**params, checkpoint_dir=tmp_path / "new").fit(X, y)
+    assert_same_model(with_checkpoints, FastNN(**params).fit(X, y))
+
+
+def test_a_warm_started_fit_checkpoints_its_own_epochs(tmp_path):
+    X, y = load_digits()
+    model = FastNN(epochs=2, random_state=0, warm_start=True).fit(X, y)
+    model.set_params(epochs=3, checkpoint_dir=tmp_path).fit(X, y)
+    assert model.n_iter_ == 5
+    assert load(_checkpoint.checkpoint_path(tmp_path)).n_iter_ == 5
+
+
+def test_resume_refuses_other_data(tmp_path):
+    X, y = load_digits()
+    state = _interrupted_checkpoint(tmp_path, X, y)
+    assert not state["finished"]
+    with pytest.raises(ValueError, match="other data"):
+        FastNN.resume(tmp_path, X[:-1], y[:-1])
+
+
+def test_resume_without_a_checkpoint_says_so(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no checkpoint in"):
+        FastNN.resume(tmp_path, *load_digits())
+
+
+def test_a_saved_model_is_not_a_checkpoint(tmp_path):
+    X, y = load_digits()
+    FastNN(epochs=1, random_state=0).fit(X, y).save(_checkpoint.checkpoint_path(tmp_path))
+    with pytest.raises(ValueError, match="not a checkpoint"):
+        FastNN.resume(tmp_path, X, y)
+
+
+def test_resume_with_the_other_class_says_which_to_use(tmp_path):
+    X, y = load_digits()
+    FastNN(epochs=1, random_state=0, checkpoint_dir=tmp_path).fit(X, y)
+    with pytest.raises(ValueError, match="FastNN.resume, not FastNNRegressor.resume"):
+        FastNNRegressor.resume(tmp_path, X, y)
+
+
+@pytest.mark.parametrize("damage", [
+    {"epochs": "many"}, {"finished": 1}, {"data": None},
+    {"schedule": {"eta": -1.0, "best_score": None, "best_epoch": None, "stalled": 0}},
+    {"schedule": {"eta": 0.5, "best_score": None, "best_epoch": 2, "stalled": 0}},
+])
+def test_a_damaged_checkpoint_state_is_refused(tmp_path, damage):
+    X, y = load_digits()
+    state = _interrupted_checkpoint(tmp_path, X, y)
+    estimator, _, _ = _checkpoint.read(tmp_path, FastNN)
+    _checkpoint.write(estimator, tmp_path, {**state, **damage}, None)
+    with pytest.raises(ValueError, match="not a valid checkpoint"):
+        FastNN.resume(tmp_path, X, y)
+
+
+def test_a_checkpoint_without_the_best_weights_it_needs_is_refused(tmp_path):
+    X, y = load_digits()
+    params = dict(epochs=3, random_state=0, n_iter_no_change=5)
+    state = _interrupted_checkpoint(tmp_path, X, y, **params)
+    estimator, _, _ = _checkpoint.read(tmp_path, FastNN)
+    _checkpoint.write(estimator, tmp_path, state, None)
+    with pytest.raises(ValueError, match="no best weights"):
+        FastNN.resume(tmp_path, X, y)
+
+
+def test_checkpoint_dir_must_be_a_path(tmp_path):
+    X, y = load_digits()
+    with pytest.raises(ValueError, match="checkpoint_dir"):
+        FastNN(checkpoint_dir=3).fit(X, y)
+
+
+def _interrupted_checkpoint(folder, X, y, **params):
+    """A checkpoint of a finished fit marked unfinished, as one cut short
+    after its last epoch would be; returns its state."""
+    FastNN(**{"epochs": 2, "random_state": 0, **params}, checkpoint_dir=folder).fit(X, y)
+    estimator, state, best_params = _checkpoint.read(folder, FastNN)
+    state = {**state, "finished": False, "epochs": 4}
+    _checkpoint.write(estimator, folder, state, best_params)
+    return state
+
+
+def test_a_fit_removes_the_temporary_file_a_killed_write_left(tmp_path):
+    leftover = tmp_path / f".{_checkpoint.FILE}.k1ll3d.tmp"
+    leftover.write_bytes(b"half a checkpoint")
+    FastNN(epochs=1, random_state=0, checkpoint_dir=tmp_path).fit(*load_digits())
+    assert sorted(os.listdir(tmp_path)) == [_checkpoint.FILE]
