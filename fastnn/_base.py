@@ -6,6 +6,7 @@ training and evaluation data) go into ``history_``.  Early stopping, the η
 schedule, divergence and Ctrl-C are decided here, between epochs, in Python.
 """
 import os
+import sys
 import time
 import warnings
 from numbers import Integral, Real
@@ -15,6 +16,7 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from tqdm.auto import tqdm
 
 from . import _checkpoint, kernels
 from ._params import initial_parameters, make_rng, pack, unpack
@@ -199,7 +201,9 @@ class BaseFastNN(BaseEstimator):
         self._commit(params, velocity, sizes)
         self.__dict__.pop("best_epoch_", None)
         problem = None
-        with numba_threads(self.n_threads) as n_threads:
+        with numba_threads(self.n_threads) as n_threads, tqdm(
+                total=epochs, unit="epoch", desc=type(self).__name__, leave=False,
+                file=sys.stderr, disable=self.verbose < 2) as progress:
             chunks = n_chunks(n_threads, mini_batch_size)
             for _ in range(epochs):
                 try:
@@ -220,7 +224,8 @@ class BaseFastNN(BaseEstimator):
                     if monitors is None or not np.isfinite(monitors[0]):
                         problem = self._divergence(plan.eta)
                         break
-                    self._record(monitors, evaluation, started, n)
+                    self._record(monitors, evaluation, started, n, progress)
+                    progress.update()
                     self._commit(params, velocity, sizes)
                     score = monitors[3] if evaluation is not None else monitors[1]
                     if plan.update(score, self.n_iter_ - 1, params):
@@ -298,7 +303,7 @@ class BaseFastNN(BaseEstimator):
                 total / n_eval + kernels.penalty_cost(params, layout, penalty, self.lmbda, n_eval),
                 self._score_outputs(outputs, y_eval))
 
-    def _record(self, monitors, evaluation, started, n):
+    def _record(self, monitors, evaluation, started, n, progress):
         for key, value in zip(self._history_keys(), monitors):
             if value is not None:
                 self.history_[key].append(float(value))
@@ -306,8 +311,12 @@ class BaseFastNN(BaseEstimator):
         if self.verbose:
             shown = monitors[:2] if evaluation is None else monitors[2:]
             n_shown = len(evaluation[2]) if evaluation is not None else n
-            print(f"Epoch {self.n_iter_ - 1}: {self._format_score(shown[1], n_shown)}, "
-                  f"cost {shown[0]:.3f}, {time.perf_counter() - started:.2f} s", flush=True)
+            line = (f"Epoch {self.n_iter_ - 1}: {self._format_score(shown[1], n_shown)}, "
+                    f"cost {shown[0]:.3f}, {time.perf_counter() - started:.2f} s")
+            if progress.disable:
+                print(line, flush=True)
+            else:  # above the progress bar, not through it
+                progress.write(line, file=sys.stdout)
 
     # -- helpers --------------------------------------------------------------
 

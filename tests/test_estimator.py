@@ -153,6 +153,15 @@ def test_verbose_prints_one_book_style_line_per_epoch(digits, capsys):
     assert lines[0].startswith("Epoch 0: ") and " / 100, " in lines[0]
 
 
+def test_verbose_2_adds_a_progress_bar_on_stderr(digits, capsys):
+    X, y = digits
+    FastNN(verbose=2, **FAST).fit(X[:300], y[:300])
+    captured = capsys.readouterr()
+    assert [line[:8] for line in captured.out.splitlines()] == ["Epoch 0:", "Epoch 1:",
+                                                                "Epoch 2:"]
+    assert "FastNN: " in captured.err and "/3 [" in captured.err
+
+
 # Bad input: a clear ValueError, and a failed fit leaves nothing behind.
 
 @pytest.mark.parametrize("bad_value", [np.nan, np.inf, -np.inf])
