@@ -1,0 +1,413 @@
+"""Ch. 4, "a visual proof that neural nets can compute any function", in numbers.
+
+A sigmoid neuron σ(wx + b) with a large weight w is almost a step at
+s = −b/w; a hidden layer of such steps, weighted by output weights h, adds
+up to a staircase that follows any continuous f on [0, 1] as closely as we
+like.  ``step_network`` builds that network by hand as a fitted
+``FastNNRegressor``; ``sup_error_table`` compares it with one trained by SGD;
+``command`` is ``fastnn approx``, which prints the tables and draws the figures.
+
+The two caveats of the chapter show up too: the approximation is only
+approximate (the error shrinks as N grows, it does not vanish), and only for
+continuous f (``unit_step`` keeps a sup error of at least 0.4 whatever N is).
+"""
+import math
+import os
+import sys
+from collections import namedtuple
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.special import expit
+from tqdm import tqdm
+
+from ._params import make_rng, pack
+from ._plot import HINT, PlotUnavailable, pyplot, save_figure
+from .estimator import FastNNRegressor
+
+# The fine grid for sup errors: 10,001 evenly spaced points, plus x = ½ − 10⁻⁹,
+# so that the jump of ``unit_step`` at ½ is straddled 10⁻⁹ apart (see there).
+GRID = np.union1d(np.linspace(0.0, 1.0, 10_001), [0.5 - 1e-9, 0.5])
+N_VALUES = (5, 10, 50, 200)
+# SGD recipe of ``trained_network``: online learning on evenly spaced samples.
+N_SAMPLES = 1000
+EPOCHS = 150
+
+# One line of ``sup_error_table``: N and max|g − f| of both networks (``trained``
+# is None when no network was trained).
+Row = namedtuple("Row", "n hand_built trained")
+
+
+def chapter_function(x):
+    """The chapter's example, f(x) = 0.2 + 0.4x² + 0.3x·sin(15x) + 0.05·cos(50x).
+
+    Its slope reaches |f'| ≈ 7.0 on [0, 1]; the cos(50x) wiggle has period 0.13.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    return 0.2 + 0.4 * x ** 2 + 0.3 * x * np.sin(15 * x) + 0.05 * np.cos(50 * x)
+
+
+def unit_step(x):
+    """1 for x ≥ ½, else 0: the discontinuous target of the second caveat.
+
+    No network here can come within 0.4 of it everywhere, whatever N.  Each
+    g(x) = Σ_j v_j σ(w_j x + b_j) + b is continuous with slope
+    |g'| ≤ M = ¼ Σ_j |v_j w_j| (σ' ≤ ¼).  ``GRID`` holds x₋ = ½ − 10⁻⁹, where
+    the target is 0, and x₊ = ½, where it is 1, so the sup error on it is
+
+        max(|g(x₋)|, |1 − g(x₊)|) ≥ ½ (1 − |g(x₊) − g(x₋)|) ≥ ½ (1 − 10⁻⁹ M).
+
+    ``step_network`` has M = (w/4) Σ_j |h_j| = w/4 = 250 here (the heights
+    add up to the one jump), the trained networks M < 10, so the bound is ½
+    to within 10⁻⁶: g can be close to the step only away from ½.  The
+    hand-built error even reaches ~1 when N + 1 is odd: the middle cell is
+    centred on ½, where the step is already 1, so g rises half a cell early.
+    """
+    return (np.asarray(x, dtype=np.float64) >= 0.5).astype(np.float64)
+
+
+def step_network(f, n_steps, w=1000.0):
+    r"""The one-hidden-layer network of ch. 4 that follows f on [0, 1], built by hand.
+
+    Hidden neuron j has weight w and bias b_j = −w s_j, so it is a step at
+    s_j = −b_j/w = j/(N + 1), j = 1 … N; the output neuron (identity) has
+    bias f(c_0) and output weights h_j = f(c_j) − f(c_{j−1}), where
+    c_k = (k + ½)/(N + 1) is the centre of the k-th of the N + 1 cells:
+
+    .. math:: g(x) = f(c_0) + \sum_{j=1}^N h_j\,\sigma(w x + b_j) \approx f(c_k)
+              \quad (x \text{ in cell } k),
+
+    since the sum telescopes over the steps left of x.  This is the book's
+    construction: a bump of height H_k on [s_k, s_{k+1}] is the pair
+    H_k σ(w(x − s_k)) − H_k σ(w(x − s_{k+1})); adjacent bumps share the
+    neuron at their common edge, whose weight becomes H_k − H_{k−1}, so N
+    neurons give N + 1 flat pieces rather than N/2 bumps.  (The book's output
+    neuron is a sigmoid, so it aims at σ⁻¹∘f; ours is the identity, so the
+    heights are f itself.)
+
+    Away from the steps, |g − f| ≤ ½ max|f'| / (N + 1) plus tails e^{−w d}
+    of steps a distance d away.  When w/(N + 1) is below ~10 neighbouring
+    steps overlap and g becomes a smooth interpolation of the f(c_k), which
+    does better still.
+
+    Parameters
+    ----------
+    f : callable
+        Works elementwise on a float array of x values (NumPy style) and is
+        finite on [0, 1].  Wrap a scalar function in ``np.vectorize``.
+    n_steps : int
+        N ≥ 1, the number of hidden neurons.
+    w : float, default=1000.0
+        The steepness of every step; the step is ~4/w wide.
+
+    Returns
+    -------
+    network : FastNNRegressor
+        Fitted, with ``hidden_layer_sizes=(N,)`` and no training epochs: it
+        predicts, scores, saves and loads like any trained one, and
+        ``warm_start=True`` makes ``fit`` continue from it.
+    """
+    n_steps = _check_count(n_steps, "n_steps")
+    if isinstance(w, bool) or not isinstance(w, Real):
+        raise TypeError(f"w must be a real number; got {type(w).__name__} {w!r}.")
+    if not (math.isfinite(w) and w > 0):
+        raise ValueError(f"w={w!r}: the steps need a finite weight w > 0 (large, e.g. 1000).")
+    steps = np.arange(1, n_steps + 1) / (n_steps + 1)
+    heights = _values(f, (np.arange(n_steps + 1) + 0.5) / (n_steps + 1))
+    return _fitted_network(weights=[np.full((1, n_steps), float(w)), np.diff(heights)[:, None]],
+                           biases=[-float(w) * steps, heights[:1]])
+
+
+def trained_network(f, n_hidden, *, epochs=EPOCHS, random_state=0):
+    """A ``FastNNRegressor`` with N sigmoid neurons trained by SGD on samples of f.
+
+    Online learning (m = 1) on f at 1,000 evenly spaced x in [0, 1], quadratic
+    cost, for ``epochs`` epochs, η halved whenever R² stalls for 10 epochs.
+    η = min(0.3, 10/N): an output-layer step moves g by about η‖a‖² times the
+    error, and ‖a‖² ≈ 0.28 N at the start, so η shrinks like 1/N to keep that
+    move of order one (the constants come from a small sweep).
+
+    SGD from the book's initialisation (w ~ N(0, 1) for one input) first fits
+    the smooth trend of f.  The wiggles need input weights |w| ≳ 15–50, which
+    SGD grows slowly: after the default 150 epochs every N stays near a sup
+    error of 0.22 to 0.25, and N = 50 needs ~1,000 epochs (half a minute) to
+    pick up the sin(15x) wiggle (0.08).  The theorem promises that a network
+    exists, not that SGD finds it quickly.
+
+    Parameters
+    ----------
+    f : callable
+        As for ``step_network``.
+    n_hidden : int
+        N ≥ 1.
+    epochs : int, default=150
+    random_state : int, default=0
+        Seeds the initial weights and the shuffles: same seed, same network.
+
+    Returns
+    -------
+    network : FastNNRegressor
+    """
+    n_hidden = _check_count(n_hidden, "n_hidden")
+    epochs = _check_count(epochs, "epochs", "train for at least 1 epoch")
+    x = np.linspace(0.0, 1.0, N_SAMPLES)
+    network = FastNNRegressor(hidden_layer_sizes=(n_hidden,), eta=min(0.3, 10 / n_hidden),
+                              mini_batch_size=1, epochs=epochs, eta_schedule="halve",
+                              n_iter_no_change=10, random_state=random_state)
+    return network.fit(x[:, None], _values(f, x))
+
+
+def sup_error(network, f, grid=GRID):
+    """max |g(x) − f(x)| over the x of ``grid``, g being the network's prediction.
+
+    Parameters
+    ----------
+    network : fitted FastNNRegressor with one input
+    f : callable
+    grid : array-like of shape (n_points,), default=GRID
+        ``GRID`` has 10,002 points of [0, 1], two of them 10⁻⁹ either side of ½.
+
+    Returns
+    -------
+    error : float
+    """
+    grid = np.asarray(grid, dtype=np.float64)
+    return float(np.max(np.abs(network.predict(grid[:, None]) - _values(f, grid))))
+
+
+def build_networks(f, n_values=N_VALUES, *, w=1000.0, train=True, epochs=EPOCHS,
+                   random_state=0, progress=False):
+    """{N: (hand-built network, trained network or None)} for each N.
+
+    Parameters
+    ----------
+    f : callable
+    n_values : iterable of int, default=(5, 10, 50, 200)
+    w : float, default=1000.0
+        Steepness of the hand-built steps (``step_network``).
+    train : bool, default=True
+        Also train a network by SGD for each N (``trained_network``).
+    epochs, random_state : int
+        Passed to ``trained_network``.
+    progress : bool, default=False
+        Show a tqdm bar over N on stderr: training takes seconds per network.
+
+    Returns
+    -------
+    networks : dict of int to (FastNNRegressor, FastNNRegressor or None)
+    """
+    n_values = [_check_count(n, "N") for n in n_values]
+    if not n_values:
+        raise ValueError("n_values is empty: give at least one number of neurons N.")
+    if train:
+        _check_count(epochs, "epochs", "train for at least 1 epoch")
+    networks = {}
+    for n in tqdm(n_values, desc="networks", unit="N", file=sys.stderr, disable=not progress):
+        networks[n] = (step_network(f, n, w),
+                       trained_network(f, n, epochs=epochs, random_state=random_state)
+                       if train else None)
+    return networks
+
+
+def error_rows(f, networks):
+    """A ``Row`` of sup errors for each N of ``build_networks``' result."""
+    return [Row(n, sup_error(hand, f), None if trained is None else sup_error(trained, f))
+            for n, (hand, trained) in networks.items()]
+
+
+def sup_error_table(f, n_values=N_VALUES, *, w=1000.0, train=True, epochs=EPOCHS,
+                    random_state=0, progress=False):
+    """Rows (N, hand-built max|g − f|, trained max|g − f| or None) on ``GRID``.
+
+    The parameters are those of ``build_networks``.  The hand-built error
+    shrinks like max|f'| / 2(N + 1); the trained one need not (see
+    ``trained_network``).
+
+    Returns
+    -------
+    rows : list of Row
+        Named tuples (n, hand_built, trained), in the order of ``n_values``.
+
+    Examples
+    --------
+    >>> from fastnn.approx import chapter_function, format_table, sup_error_table
+    >>> print(format_table(sup_error_table(chapter_function, (5, 200), train=False)))
+        N  hand-built  trained (SGD)
+        5      0.3150              -
+      200      0.0039              -
+    """
+    return error_rows(f, build_networks(f, n_values, w=w, train=train, epochs=epochs,
+                                        random_state=random_state, progress=progress))
+
+
+def format_table(rows):
+    """The rows of ``sup_error_table`` as plain text, one line per N."""
+    def cell(error):
+        return "-" if error is None else f"{error:.4f}"
+
+    lines = [f"{'N':>5}  {'hand-built':>10}  {'trained (SGD)':>13}"]
+    lines += [f"{n:>5}  {cell(hand):>10}  {cell(trained):>13}" for n, hand, trained in rows]
+    return "\n".join(lines)
+
+
+# -- figures ------------------------------------------------------------------
+
+def plot_steepening(path, *, s=0.4, weights=(2, 5, 10, 25, 100, 1000)):
+    """σ(wx + b) with b = −ws for growing w: the curve turns into a step at s = −b/w."""
+    return _neurons_figure(path, [(w, -w * s, f"w = {w:g}, b = {-w * s:g}") for w in weights],
+                           f"Larger w, sharper step at s = −b/w = {s:g}")
+
+
+def plot_bias_shift(path, *, w=100.0, biases=(-10, -30, -50, -70, -90)):
+    """σ(wx + b) for a large w and several b: the step sits at s = −b/w."""
+    return _neurons_figure(path, [(w, b, f"b = {b:g}: s = {-b / w:g}") for b in biases],
+                           f"w = {w:g}: the bias b moves the step")
+
+
+def _neurons_figure(path, neurons, title):
+    """One curve σ(wx + b) per (w, b, label), a dotted line at each s = −b/w."""
+    plt = pyplot()
+    x = np.linspace(0.0, 1.0, 2001)
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for w, b, label in neurons:
+        line, = axes.plot(x, expit(w * x + b), label=label)
+        axes.axvline(-b / w, color=line.get_color(), linestyle=":", linewidth=1)
+    axes.set(xlabel="x", ylabel="σ(wx + b)", title=title)
+    axes.legend(fontsize="small")
+    return save_figure(figure, path)
+
+
+def plot_approximation(path, f, networks, *, title):
+    """f and each network's g, one panel per N, with both sup errors in the title."""
+    plt = pyplot()
+    n_panels = len(networks)
+    n_cols = min(2, n_panels)
+    n_rows = -(-n_panels // n_cols)
+    figure, axes = plt.subplots(n_rows, n_cols, figsize=(5.5 * n_cols, 3.6 * n_rows),
+                                squeeze=False)
+    target = _values(f, GRID)
+    for panel, (n, (hand, trained)) in zip(axes.flat, networks.items()):
+        panel.plot(GRID, target, color="black", linewidth=2.5, label="f")
+        panel.plot(GRID, hand.predict(GRID[:, None]), color="tab:orange", label="hand-built g")
+        errors = f"hand-built {sup_error(hand, f):.3f}"
+        if trained is not None:
+            panel.plot(GRID, trained.predict(GRID[:, None]), color="tab:blue",
+                       linestyle="--", label="SGD-trained g")
+            errors += f", SGD {sup_error(trained, f):.3f}"
+        panel.set(xlabel="x", title=f"N = {n}: max|g − f| = {errors}")
+        panel.legend(fontsize="small")
+    for panel in list(axes.flat)[n_panels:]:
+        panel.set_visible(False)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return save_figure(figure, path)
+
+
+# -- command line ---------------------------------------------------------------
+
+TARGETS = (("chapter-f.png", chapter_function,
+            "f(x) = 0.2 + 0.4x² + 0.3x·sin(15x) + 0.05·cos(50x)"),
+           ("step-target.png", unit_step, "unit step at x = 0.5 (discontinuous)"))
+
+
+def add_arguments(parser):
+    """The options of ``fastnn approx``, added to an argparse parser."""
+    parser.add_argument("--out", default="approx-out", metavar="DIR",
+                        help="folder for the PNG figures (created if missing; "
+                             "default: %(default)s)")
+    parser.add_argument("--n", type=int, nargs="+", default=list(N_VALUES), metavar="N",
+                        help="numbers of hidden neurons (default: %(default)s)")
+    parser.add_argument("--w", type=float, default=1000.0,
+                        help="weight of the hand-built step neurons (default: %(default)s)")
+    parser.add_argument("--no-train", action="store_true",
+                        help="only the hand-built networks (fast)")
+    parser.add_argument("--epochs", type=int, default=EPOCHS,
+                        help="SGD epochs of the trained networks (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="random_state of SGD")
+    return parser
+
+
+def command(args):
+    """``fastnn approx``: print both sup-error tables, write the figures, return 0.
+
+    Raises ValueError with a one-line message for a bad option.  Without
+    matplotlib the tables are still printed, with one line saying why the
+    figures were skipped.
+    """
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ValueError(f"--out {args.out} is a file; give a folder for the figures.")
+    built = []
+    for name, f, description in TARGETS:
+        networks = build_networks(f, args.n, w=args.w, train=not args.no_train,
+                                  epochs=args.epochs, random_state=args.seed, progress=True)
+        print(f"max|g − f| on [0, 1] for {description}:")
+        print(format_table(error_rows(f, networks)), end="\n\n", flush=True)
+        built.append((name, f, description, networks))
+    try:
+        pyplot()
+    except PlotUnavailable:
+        print(f"figures skipped: {HINT}")
+        return 0
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {args.out}: cannot create the folder ({exc.strerror}).") from None
+    paths = [plot_steepening(os.path.join(args.out, "steepening.png")),
+             plot_bias_shift(os.path.join(args.out, "bias-shift.png"))]
+    paths += [plot_approximation(os.path.join(args.out, name), f, networks, title=description)
+              for name, f, description, networks in built]
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
+# -- helpers ----------------------------------------------------------------------
+
+def _check_count(value, name, need="a network needs at least 1 hidden neuron"):
+    """``value`` as an int ≥ 1, or a TypeError / ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(f"{name} must be an integer; got {type(value).__name__} {value!r}.")
+    if value < 1:
+        raise ValueError(f"{name}={value}: {need}.")
+    return int(value)
+
+
+def _values(f, x):
+    """f(x) as finite float64 of x's shape, or an error saying what f did wrong."""
+    if not callable(f):
+        raise TypeError(f"f must be a function of x (a callable); got {type(f).__name__}.")
+    result = f(x)
+    try:
+        y = np.asarray(result, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"f returned {type(result).__name__}, not numbers.") from None
+    try:
+        y = np.broadcast_to(y, x.shape)
+    except ValueError:
+        raise ValueError(f"f returned shape {y.shape} for x of shape {x.shape}; it must work "
+                         "elementwise on an array (wrap a scalar f in np.vectorize).") from None
+    bad = ~np.isfinite(y)
+    if bad.any():
+        raise ValueError(f"f({x[bad][0]:g}) = {y[bad][0]}: f must be finite on [0, 1].")
+    return np.ascontiguousarray(y)
+
+
+def _fitted_network(weights, biases):
+    """A ``FastNNRegressor`` fitted to the float64 layers given, without training.
+
+    It holds every attribute a fit leaves, so that ``predict``, ``score``,
+    ``save`` / ``load`` and ``warm_start`` treat it as any fitted model.
+    """
+    sizes = np.array([weights[0].shape[0], *(b.shape[0] for b in biases)], dtype=np.int64)
+    network = FastNNRegressor(hidden_layer_sizes=tuple(int(n) for n in sizes[1:-1]),
+                              activation="sigmoid", random_state=0)
+    params = pack(weights, biases)
+    network._set_parameters(params, sizes)
+    network.n_features_in_ = int(sizes[0])
+    network.n_iter_ = 0
+    network.history_ = {key: [] for key in network._history_keys()}
+    network.loss_curve_ = network.history_["train_cost"]
+    network._rng = make_rng(network.random_state)
+    network._velocity = np.zeros_like(params)
+    network._y_1d = True
+    return network
