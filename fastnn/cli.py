@@ -1,0 +1,266 @@
+"""The ``fastnn`` command line (also ``python -m fastnn``).
+
+``fastnn`` alone trains the book's network on sklearn's 8×8 digits, the data
+that ships with scikit-learn; ``fastnn train --data PATH`` trains on MNIST-format
+data; ``evaluate``, ``predict``, ``book`` and ``approx`` do what they say.
+A user's mistake (a missing file, a model that does not fit the data) is one
+``fastnn: error: ...`` line and exit status 2, never a traceback.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__, approx, book
+from ._plot import HINT, PlotUnavailable
+from .datasets import load_digits, load_mnist
+from .estimator import FastNN
+from .io import atomic_write, load
+
+COMMANDS = ("train", "evaluate", "predict", "book", "approx")
+USER_ERRORS = (ValueError, FileNotFoundError, IsADirectoryError, PermissionError,
+               PlotUnavailable)
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "train")  # `fastnn` and `fastnn --epochs 5` train on the digits
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except USER_ERRORS as exc:
+        print(f"fastnn: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fastnn: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader left (`fastnn evaluate ... | head`); as the Python docs
+        # advise, point stdout at devnull so the exit flush does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+def parser():
+    top = argparse.ArgumentParser(
+        prog="fastnn", description="Train and use the networks of Nielsen's 'Neural Networks "
+                                   "and Deep Learning' (ch. 1-4), fast.")
+    top.add_argument("--version", action="version", version=f"fastnn {__version__}")
+    commands = top.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    train = commands.add_parser("train", help="train a network (default: on the 8x8 digits)")
+    _train_arguments(train)
+    train.set_defaults(run=run_train)
+    evaluate = commands.add_parser("evaluate", help="accuracy, confusion matrix, mistakes")
+    evaluate.add_argument("model", help="a model file written by `fastnn train --out`")
+    _data_argument(evaluate)
+    evaluate.add_argument("--png", default="misclassified.png",
+                          help="where to draw the misclassified images (default: %(default)s)")
+    evaluate.add_argument("--seed", type=int, default=0, help="digits split seed (as in train)")
+    evaluate.set_defaults(run=run_evaluate)
+    predict = commands.add_parser("predict", help="classify a .npy array or an image")
+    predict.add_argument("model", help="a model file written by `fastnn train --out`")
+    predict.add_argument("input", help=".npy array (one sample per row, or images) or a "
+                                       "grayscale image (PNG, JPEG, ...)")
+    predict.set_defaults(run=run_predict)
+    for name, module, text in (("book", book, "rerun the book's experiments"),
+                               ("approx", approx, "ch. 4: a network can compute any function")):
+        sub = commands.add_parser(name, help=text)
+        module.add_arguments(sub)
+        sub.set_defaults(run=module.command)
+    return top
+
+
+def _data_argument(command):
+    command.add_argument("--data", default="digits",
+                         help="'digits' (sklearn's 8x8, built in) or MNIST-format data: a "
+                              "folder of the four IDX files, mnist.pkl.gz or mnist.npz "
+                              "(default: %(default)s)")
+
+
+def _train_arguments(command):
+    _data_argument(command)
+    command.add_argument("--hidden", type=int, nargs="+", default=[30], metavar="N",
+                         help="hidden layer sizes (default: 30)")
+    command.add_argument("--eta", type=float, default=0.5, help="learning rate η (default: 0.5)")
+    command.add_argument("--lmbda", type=float, default=0.0,
+                         help="L2 regularisation λ (default: 0)")
+    command.add_argument("--epochs", type=int, default=30, help="(default: 30)")
+    command.add_argument("--batch", type=int, default=10, help="mini-batch size m (default: 10)")
+    command.add_argument("--cost", default="cross_entropy",
+                         choices=["cross_entropy", "quadratic", "log_likelihood"])
+    command.add_argument("--activation", default="sigmoid", choices=["sigmoid", "tanh", "relu"])
+    command.add_argument("--init", default="default", choices=["default", "large"],
+                         help="N(0, 1/n_in) weights (ch. 3) or N(0, 1) (ch. 1)")
+    command.add_argument("--n-train", type=int, default=None, metavar="N",
+                         help="train on the first N training images only")
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--threads", type=int, default=None, help="numba threads")
+    command.add_argument("--out", type=Path, default=None, metavar="DIR",
+                         help="write model.npz, metrics.json and learning_curves.png here")
+
+
+def load_data(spec, seed=0):
+    """(X_train, y_train, X_eval, y_eval, X_test, y_test, what) for ``--data``.
+
+    The digits: three quarters train, one quarter test (also the evaluation
+    data).  MNIST-format data: the book's split, monitored on validation.
+    """
+    if spec == "digits":
+        from sklearn.model_selection import train_test_split
+
+        X, y = load_digits()
+        X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25,
+                                                            random_state=seed, stratify=y)
+        return X_train, y_train, X_test, y_test, X_test, y_test, "digits (8x8)"
+    data = load_mnist(spec)
+    if len(data.y_val):
+        return (data.X_train, data.y_train, data.X_val, data.y_val, data.X_test, data.y_test,
+                str(spec))
+    return (data.X_train, data.y_train, data.X_test, data.y_test, data.X_test, data.y_test,
+            str(spec))
+
+
+def run_train(args):
+    X_train, y_train, X_eval, y_eval, X_test, y_test, what = load_data(args.data, args.seed)
+    if args.n_train is not None:
+        if args.n_train < 1:
+            raise ValueError(f"--n-train must be at least 1; got {args.n_train}.")
+        X_train, y_train = X_train[:args.n_train], y_train[:args.n_train]
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)  # fail before training, not after
+    model = FastNN(hidden_layer_sizes=tuple(args.hidden), eta=args.eta, lmbda=args.lmbda,
+                   mini_batch_size=args.batch, epochs=args.epochs, cost=args.cost,
+                   activation=args.activation, init=args.init, random_state=args.seed,
+                   n_threads=args.threads, verbose=2, on_interrupt="stop")
+    sizes = "-".join(str(s) for s in (X_train.shape[1], *args.hidden, len(np.unique(y_train))))
+    print(f"Training {sizes} on {what}: {len(y_train)} images, η={args.eta}, λ={args.lmbda}, "
+          f"m={args.batch}, {args.epochs} epochs (the first run compiles the kernels, ~45 s; "
+          "they are cached)", flush=True)
+    started = time.perf_counter()
+    model.fit(X_train, y_train, eval_set=(X_eval, y_eval))
+    seconds = time.perf_counter() - started
+    accuracy = model.score(X_test, y_test)
+    print(f"Test accuracy: {accuracy:.4f} ({seconds:.1f} s in all)")
+    if args.out is not None:
+        _write_outputs(args, model, f"{what}, {sizes}", accuracy, seconds)
+    return 0 if model.n_iter_ == args.epochs else 130
+
+
+def _write_outputs(args, model, what, accuracy, seconds):
+    model.save(args.out / "model.npz")
+    metrics = {
+        "fastnn_version": __version__, "data": what, "params": _plain_params(model),
+        "epochs_run": model.n_iter_, "test_accuracy": accuracy, "history": model.history_,
+        "timings": {"fit_seconds": seconds, "seconds_per_epoch": seconds / max(model.n_iter_, 1),
+                    "note": "fit_seconds includes compiling the kernels on a first run"},
+    }
+    text = json.dumps(metrics, indent=2).encode()
+    atomic_write(args.out / "metrics.json", lambda file: file.write(text))
+    written = [args.out / "model.npz", args.out / "metrics.json"]
+    try:
+        from .plots import learning_curves
+
+        written.append(learning_curves(model.history_, args.out / "learning_curves.png",
+                                       title=what))
+    except PlotUnavailable:
+        print(f"learning_curves.png skipped: {HINT}")
+    print("Wrote " + ", ".join(str(path) for path in written))
+
+
+def _plain_params(model):
+    return {key: (list(value) if isinstance(value, tuple) else value)
+            for key, value in model.get_params().items()
+            if value is None or isinstance(value, (int, float, str, bool, tuple))}
+
+
+def run_evaluate(args):
+    model = _load_classifier(args.model)
+    _, _, _, _, X_test, y_test, what = load_data(args.data, args.seed)
+    _check_fits(model, X_test, args.data)
+    predicted = model.predict(X_test)
+    from sklearn.metrics import confusion_matrix
+
+    print(f"{what}, {len(y_test)} test images: accuracy "
+          f"{np.mean(predicted == y_test):.4f} ({np.sum(predicted == y_test)} / {len(y_test)})")
+    labels = model.classes_
+    matrix = confusion_matrix(y_test, predicted, labels=labels)
+    width = max(5, *(len(str(v)) for v in matrix.flat), *(len(str(c)) for c in labels))
+    print("confusion matrix (rows: true, columns: predicted)")
+    print(" " * width + "".join(f"{c!s:>{width + 1}}" for c in labels))
+    for label, row in zip(labels, matrix):
+        print(f"{label!s:>{width}}" + "".join(f"{v:>{width + 1}}" for v in row))
+    try:
+        from .plots import misclassified
+
+        print(f"Wrote {misclassified(X_test, y_test, predicted, args.png)}")
+    except PlotUnavailable:
+        print(f"{args.png} skipped: {HINT}")
+    return 0
+
+
+def run_predict(args):
+    model = _load_classifier(args.model)
+    X = _read_input(Path(args.input), model.n_features_in_)
+    _check_fits(model, X, args.input)
+    probabilities = model.predict_proba(X)
+    for i, p in enumerate(probabilities):
+        best = int(np.argmax(p))
+        print(f"{i}: {model.classes_[best]} (p = {p[best]:.3f})")
+    return 0
+
+
+def _load_classifier(path):
+    model = load(path)
+    if not isinstance(model, FastNN):
+        raise ValueError(f"{path} holds a {type(model).__name__}; evaluate and predict take a "
+                         "FastNN classifier.")
+    return model
+
+
+def _check_fits(model, X, source):
+    if X.shape[1] != model.n_features_in_:
+        raise ValueError(f"the model takes {_describe(model.n_features_in_)}; {source} has "
+                         f"{_describe(X.shape[1])}.")
+
+
+def _describe(n_features):
+    side = int(round(np.sqrt(n_features)))
+    return f"{n_features} features" + (f" ({side}x{side} images)" if side * side == n_features
+                                       else "")
+
+
+def _read_input(path, n_features):
+    """Rows to classify: a .npy of rows or of images, or one grayscale image
+    resized to the model's side, scaled to [0, 1] and made light-on-dark like
+    MNIST (a dark digit on a light page is inverted)."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist.")
+    if path.suffix == ".npy":
+        array = np.load(path, allow_pickle=False)
+        if array.dtype.kind not in "biuf" or array.ndim not in (1, 2, 3) or array.size == 0:
+            raise ValueError(f"{path}: expected a non-empty numeric array of rows or images; got "
+                             f"{array.dtype} of shape {array.shape}.")
+        array = array.reshape(1, -1) if array.ndim == 1 else array.reshape(len(array), -1)
+        return np.asarray(array, dtype=np.float64)
+    side = int(round(np.sqrt(n_features)))
+    if side * side != n_features:
+        raise ValueError(f"the model takes {n_features} features, not a square image; pass a .npy.")
+    try:
+        from PIL import Image, UnidentifiedImageError
+    except ImportError:
+        raise PlotUnavailable(f"reading images needs Pillow (comes with matplotlib): "
+                              f"{HINT}") from None
+    try:
+        with Image.open(path) as image:
+            image = image.convert("L").resize((side, side), Image.LANCZOS)
+    except UnidentifiedImageError:
+        raise ValueError(f"{path} is not an image Pillow can read (or a .npy).") from None
+    pixels = np.asarray(image, dtype=np.float64) / 255.0
+    if pixels.mean() > 0.5:
+        pixels = 1.0 - pixels
+    return pixels.reshape(1, -1)

@@ -1,0 +1,169 @@
+"""The ``fastnn`` command line: train, evaluate, predict, and its errors."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fastnn import FastNN, FastNNRegressor, load
+from fastnn.cli import main
+from fastnn.datasets import load_digits
+
+from .conftest import assert_png_not_blank
+
+FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """`fastnn train --out DIR` on the digits, 3 epochs: the folder."""
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--epochs", "3", "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture
+def mnist_like(tmp_path):
+    """A small MNIST-format .npz: 28x28 uint8 images, labels 0-9."""
+    rng = np.random.default_rng(0)
+    y_train, y_test = rng.integers(0, 10, 600), rng.integers(0, 10, 100)
+    images = rng.integers(0, 256, (700, 28, 28)).astype(np.uint8)
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=images[:600], y_train=y_train, x_test=images[600:], y_test=y_test)
+    return path
+
+
+def test_fastnn_alone_trains_on_the_digits(capsys):
+    assert main(["--epochs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "Training 64-30-10 on digits" in out
+    assert "Epoch 1: " in out and " / 450, cost " in out
+    assert "Test accuracy: 0." in out
+
+
+def test_train_out_writes_a_model_that_loads(trained):
+    X, y = load_digits()
+    model = load(trained / "model.npz")
+    assert isinstance(model, FastNN) and model.n_iter_ == 3
+    assert model.score(X, y) > 0.8
+
+
+def test_train_out_writes_metrics_with_history_params_and_timings(trained):
+    metrics = json.loads((trained / "metrics.json").read_text())
+    assert len(metrics["history"]["eval_accuracy"]) == 3
+    assert metrics["params"]["epochs"] == 3 and metrics["params"]["hidden_layer_sizes"] == [30]
+    assert metrics["timings"]["fit_seconds"] > 0
+    assert 0.8 < metrics["test_accuracy"] <= 1
+
+
+def test_train_out_draws_the_learning_curves(trained):
+    pytest.importorskip("matplotlib")
+    assert_png_not_blank(trained / "learning_curves.png")
+
+
+def test_train_reads_mnist_format_data_with_the_book_split(mnist_like, capsys):
+    assert main(["train", "--data", str(mnist_like), "--epochs", "1", "--hidden", "10"]) == 0
+    out = capsys.readouterr().out
+    # 600 training images: 500 to train on, the last 100 for validation.
+    assert "Training 784-10-10" in out and "500 images" in out and " / 100, cost" in out
+
+
+@pytest.mark.skipif(not FASHION.is_dir(), reason="Debian's dataset-fashion-mnist is not "
+                                                 "installed (/usr/share/datasets/fashion-mnist)")
+def test_train_learns_real_fashion_mnist(capsys):
+    assert main(["train", "--data", str(FASHION), "--epochs", "1", "--n-train", "5000"]) == 0
+    out = capsys.readouterr().out
+    accuracy = float(out.split("Test accuracy: ")[1].split()[0])
+    assert "5000 images" in out and accuracy > 0.6
+
+
+def test_evaluate_prints_accuracy_and_the_confusion_matrix(trained, tmp_path, capsys):
+    assert main(["evaluate", str(trained / "model.npz"), "--png", str(tmp_path / "m.png")]) == 0
+    out = capsys.readouterr().out
+    assert "450 test images: accuracy 0." in out
+    rows = out.split("confusion matrix (rows: true, columns: predicted)\n")[1].splitlines()[1:11]
+    matrix = np.array([[int(v) for v in row.split()[1:]] for row in rows])
+    assert matrix.shape == (10, 10) and matrix.sum() == 450
+
+
+def test_evaluate_draws_the_misclassified_digits(trained, tmp_path):
+    pytest.importorskip("matplotlib")
+    main(["evaluate", str(trained / "model.npz"), "--png", str(tmp_path / "m.png")])
+    assert_png_not_blank(tmp_path / "m.png")
+
+
+def test_predict_classifies_each_row_of_a_npy(trained, tmp_path, capsys):
+    X, y = load_digits()
+    np.save(tmp_path / "x.npy", X[:5])
+    assert main(["predict", str(trained / "model.npz"), str(tmp_path / "x.npy")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["0", "1", "2", "3", "4"]
+    assert all("(p = " in line for line in lines)
+
+
+def test_predict_reads_a_dark_digit_on_a_light_image(trained, tmp_path, capsys):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    X, y = load_digits()
+    model = load(trained / "model.npz")
+    i = next(i for i in range(len(y)) if model.predict(X[i:i + 1])[0] == y[i])
+    # A scanned page: dark ink on white, 4x the model's 8x8.
+    page = 1.0 - np.kron(X[i].reshape(8, 8), np.ones((4, 4)))
+    plt.imsave(tmp_path / "digit.png", page, cmap="gray", vmin=0, vmax=1)
+    assert main(["predict", str(trained / "model.npz"), str(tmp_path / "digit.png")]) == 0
+    assert capsys.readouterr().out.startswith(f"0: {y[i]} (p = ")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["evaluate", "missing.npz"], "missing.npz"),
+    (["predict", "{model}", "missing.npy"], "missing.npy does not exist"),
+    (["train", "--data", "/no/such/folder"], "/no/such/folder does not exist"),
+    (["train", "--n-train", "0"], "--n-train must be at least 1"),
+    (["evaluate", "{model}", "--data", "{mnist}"], "the model takes 64 features (8x8 images)"),
+    (["predict", "{model}", "{text}"], "not an image"),
+    (["predict", "{model}", "{strings}"], "expected a non-empty numeric array"),
+    (["evaluate", "{text}"], "not a whole fastnn model file"),
+    (["evaluate", "{regressor}"], "holds a FastNNRegressor"),
+])
+def test_a_user_mistake_is_one_error_line_and_status_2(argv, message, trained, mnist_like,
+                                                       tmp_path, capsys):
+    pytest.importorskip("PIL")
+    (tmp_path / "notes.txt").write_text("not a model, not an image")
+    np.save(tmp_path / "strings.npy", np.array(["a", "b"]))
+    X, y = load_digits()
+    FastNNRegressor(epochs=1, random_state=0).fit(X, y / 9.0).save(tmp_path / "reg.npz")
+    names = {"model": trained / "model.npz", "mnist": mnist_like, "text": tmp_path / "notes.txt",
+             "strings": tmp_path / "strings.npy", "regressor": tmp_path / "reg.npz"}
+    assert main([a.format(**names) for a in argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("fastnn: error: ") and captured.err.count("\n") == 1
+    assert message in captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_a_bad_flag_exits_with_usage_and_status_2(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--epochs", "many"])
+    assert exit_.value.code == 2
+    assert "invalid int value: 'many'" in capsys.readouterr().err
+
+
+def test_without_matplotlib_train_says_how_to_get_the_plot(tmp_path):
+    code = ("import sys; sys.modules['matplotlib'] = None\n"  # makes `import matplotlib` fail
+            "from fastnn.cli import main\n"
+            f"raise SystemExit(main(['--epochs', '1', '--out', {str(tmp_path)!r}]))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert 'learning_curves.png skipped: plots need matplotlib: pip install "fastnn[plot]"' \
+        in result.stdout
+    assert (tmp_path / "model.npz").exists() and not (tmp_path / "learning_curves.png").exists()
+
+
+def test_python_m_fastnn_is_the_same_command_line():
+    result = subprocess.run([sys.executable, "-m", "fastnn", "--help"], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0
+    for command in ("train", "evaluate", "predict", "book", "approx"):
+        assert command in result.stdout
