@@ -19,7 +19,8 @@ from numbers import Integral
 from pathlib import Path
 
 from . import __version__
-from ._plot import HINT, PlotUnavailable, pyplot, save_figure
+from . import plots
+from ._plot import HINT, PlotUnavailable
 from .datasets import load_mnist
 from .estimator import FastNN
 from .io import atomic_write
@@ -325,7 +326,8 @@ def _save(preset, summary, out_dir, write):
     """metrics.json always; the PNG when matplotlib is there (one line if not)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
-        png = plot_preset(preset, summary, out_dir / f"{summary['preset']}.png")
+        png = plots.book_preset(preset, summary, out_dir / f"{summary['preset']}.png",
+                                BOOK_EVAL_SIZE)
         summary["png"] = str(png)
         write(f"plot: {png}")
     except PlotUnavailable:
@@ -334,71 +336,6 @@ def _save(preset, summary, out_dir, write):
     text = json.dumps(summary, indent=1, ensure_ascii=False) + "\n"
     atomic_write(summary["metrics"], lambda file: file.write(text.encode("utf-8")))
     write(f"metrics: {summary['metrics']}")
-
-
-_OVERFITTING_PANELS = (("train_cost", "Cost on the training data"),
-                       ("eval_accuracy", "Accuracy (%) on the test data"),
-                       ("eval_cost", "Cost on the test data"),
-                       ("train_accuracy", "Accuracy (%) on the training data"))
-
-
-def plot_preset(preset, summary, path):
-    """Draw the book's plot for ``preset``: ours solid, the book's dashed.
-
-    Accuracy presets get one panel per ``Run.panel`` (evaluation accuracy per
-    epoch; a quoted figure is a dotted line, a transcript dots); the
-    overfitting preset gets the book's four panels.  Returns ``path``.
-
-    Raises
-    ------
-    fastnn._plot.PlotUnavailable
-        If matplotlib is not installed.
-    """
-    plt = pyplot()
-    runs = list(zip(preset.runs, summary["runs"]))
-    if preset.plot == "overfitting":
-        panels = [(key, title, runs) for key, title in _OVERFITTING_PANELS]
-    else:
-        panels = []
-        for name in dict.fromkeys(run.panel for run, _ in runs):
-            pairs = [pair for pair in runs if pair[0].panel == name]
-            evaluated = " and ".join(dict.fromkeys(run.evaluate for run, _ in pairs))
-            title = f"Accuracy (%) on the {evaluated} data"
-            panels.append(("eval_accuracy", f"{name}: {title.lower()}" if name else title, pairs))
-    n_cols = 2 if len(panels) > 1 else 1
-    n_rows = -(-len(panels) // n_cols)
-    figure, axes = plt.subplots(n_rows, n_cols, figsize=(6.5 * n_cols, 4.5 * n_rows),
-                                squeeze=False, layout="constrained")
-    for ax, (key, title, pairs) in zip(axes.flat, panels):
-        for colour, (run, result) in enumerate(pairs):
-            _draw(ax, key, run, result, f"C{colour}")
-        ax.set_title(title)
-        ax.set_xlabel("Epoch")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="small")
-    figure.suptitle(f"{summary['preset']}: {summary['title']}\n{summary['data']}; "
-                    f"{MNIST_NOTE}", fontsize="small")
-    return save_figure(figure, path)
-
-
-def _draw(ax, key, run, result, colour):
-    """Our curve and the book's for one history key, accuracies in percent."""
-    ours = result["history"].get(key, [])
-    scale = 100.0 if key.endswith("accuracy") else 1.0
-    ax.plot(range(len(ours)), [scale * value for value in ours], color=colour,
-            label=f"{run.label} (fastnn)")
-    book = result["book"][key]
-    if key.endswith("accuracy"):
-        total = BOOK_EVAL_SIZE if key == "eval_accuracy" else result["book"]["n_train"]
-        book = [None if count is None else 100.0 * count / total for count in book]
-    points = [(epoch, value) for epoch, value in enumerate(book) if value is not None]
-    if points and len(points) < len(book):  # a transcript: only some epochs
-        ax.plot(*zip(*points), "o", color=colour, mfc="none", label=f"{run.label} (book)")
-    elif points:
-        ax.plot(*zip(*points), "--", color=colour, alpha=0.8, label=f"{run.label} (book)")
-    if key == "eval_accuracy" and run.quoted is not None:
-        ax.axhline(run.quoted, color=colour, ls=":", lw=1,
-                   label=f"book: {run.quoted:.2f} %")
 
 
 # -- command line ---------------------------------------------------------------
