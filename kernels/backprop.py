@@ -62,8 +62,8 @@ def gradient(x, y, params, layout, hidden, out_act, cost, dropout=0.0, key=U(0))
     acts = np.zeros(n_units, dtype=params.dtype)
     deltas = np.zeros(n_units, dtype=params.dtype)
     acts[:sizes[0]] = x
-    forward(params, layout, hidden, out_act, acts, np.empty(n_units, dtype=np.uint64),
-            np.empty(n_layers, dtype=np.int64), dropout, key)
+    forward(params, layout, hidden, out_act, acts, np.empty(n_units, dtype=np.uint64), dropout,
+            key)
     backward(params, layout, hidden, out_act, cost, y, acts, deltas, dropout, key)
     nabla = np.zeros_like(params)
     for l in range(n_layers):

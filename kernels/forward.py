@@ -10,6 +10,7 @@ import numpy as np
 from ._jit import jit
 from .activations import activate
 from .dropout import drop_out
+from .simd import forward_block1, forward_block4
 
 
 @jit()
@@ -49,97 +50,99 @@ def make_layout(sizes):
 # Offsets in the hot loops are unsigned: with signed ones numba must allow for
 # negative (wrap-around) indices, which blocks LLVM's vectoriser.
 U = np.uint64
-U1, U2, U3, U4, U5, U6, U7 = U(1), U(2), U(3), U(4), U(5), U(6), U(7)
+U1 = U(1)
+
+# Samples that share one pass over a layer's weights (``simd.forward_block4``).
+GROUP = 4
 
 
 @jit()
-def nonzero_indices(a, n, idx):
-    """Write the i < n with a[i] ≠ 0 into ``idx`` (branch-free); return how many."""
+def nonzero_inputs(acts, a0, ld, ns, n, idx):
+    """Write the i < n where any of the ns samples has a nonzero input into ``idx``.
+
+    Sample s's inputs are ``acts.flat[a0 + s·ld:][:n]``; branch-free; returns how many.
+    """
+    a = acts.reshape(acts.size)
     k = 0
+    if ns == GROUP:
+        a1, a2, a3 = a0 + ld, a0 + 2 * ld, a0 + 3 * ld
+        for i in range(n):
+            idx[k] = i
+            k += ((a[a0 + i] != 0.0) | (a[a1 + i] != 0.0) | (a[a2 + i] != 0.0)
+                  | (a[a3 + i] != 0.0))
+        return k
     for i in range(n):
         idx[k] = i
-        k += a[i] != 0.0
+        hit = False
+        for s in range(ns):
+            hit |= a[a0 + s * ld + i] != 0.0
+        k += hit
     return k
 
 
 @jit()
-def _block8(params, w0, n_out, jb, a_in, idx, k, z):
-    """z[jb:jb+8] += Σ_t a_in[i_t] w[i_t, jb:jb+8], summed in ``idx`` order.
+def layer_forward(params, w0, b0, n_in, n_out, acts, a0, z0, ld, ns, idx):
+    """z_s = a_s · w + b for ns ≤ 4 samples whose rows in ``acts`` are ld apart.
 
-    Eight named accumulators stay in registers across the whole sum.
+    Inputs at the flat offset a0 (+ s·ld), outputs at z0 (+ s·ld).  Only the
+    inputs where some sample is nonzero are visited (MNIST is ~80 % zeros);
+    each z_sj is b_j plus the products fused in input order, for any grouping
+    of samples (adding 0·w changes nothing), so the thread count never matters.
     """
-    z0, z1, z2, z3 = z[jb], z[jb + U1], z[jb + U2], z[jb + U3]
-    z4, z5, z6, z7 = z[jb + U4], z[jb + U5], z[jb + U6], z[jb + U7]
-    for t in range(k):
-        i = idx[t]
-        ai = a_in[i]
-        o = w0 + i * n_out + jb
-        z0 += ai * params[o]
-        z1 += ai * params[o + U1]
-        z2 += ai * params[o + U2]
-        z3 += ai * params[o + U3]
-        z4 += ai * params[o + U4]
-        z5 += ai * params[o + U5]
-        z6 += ai * params[o + U6]
-        z7 += ai * params[o + U7]
-    z[jb], z[jb + U1], z[jb + U2], z[jb + U3] = z0, z1, z2, z3
-    z[jb + U4], z[jb + U5], z[jb + U6], z[jb + U7] = z4, z5, z6, z7
+    a = acts.reshape(acts.size)
+    for s in range(ns):
+        for j in range(n_out):
+            a[z0 + s * ld + j] = params[b0 + j]
+    k = nonzero_inputs(acts, a0, ld, ns, n_in, idx)
+    width = 2 * lanes_of(params)
+    for jb in range(0, n_out, width):
+        cols = min(width, n_out - jb)
+        if ns == GROUP:
+            forward_block4(a, z0 + jb, ld, a, a0, ld, params, w0 + jb, n_out, idx, k, cols)
+        else:
+            for s in range(ns):
+                forward_block1(a, z0 + s * ld + jb, ld, a, a0 + s * ld, ld, params, w0 + jb,
+                               n_out, idx, k, cols)
 
 
 @jit()
-def layer_forward(params, w0, b0, n_in, n_out, a_in, z, idx):
-    """z = a_in · w + b for one sample; returns how many inputs were nonzero.
-
-    Only the nonzero inputs are visited (MNIST is ~80 % zeros), and their
-    indices are left in ``idx`` for the weight update; each z_j is b_j plus
-    the products summed in input order, whatever path computes it.
-    """
-    k = nonzero_indices(a_in, n_in, idx)
-    for j in range(n_out):
-        z[j] = params[b0 + j]
-    w0, nu = U(w0), U(n_out)
-    if n_out >= 8:
-        for jb in range(0, n_out, 8):
-            # The last block may overlap the one before: it recomputes the
-            # same sums from the biases, so the overlap is harmless.
-            start = min(jb, n_out - 8)
-            for j in range(start, jb):
-                z[j] = params[b0 + j]
-            _block8(params, w0, nu, U(start), a_in, idx, k, z)
-    else:
-        for t in range(k):
-            i = idx[t]
-            ai = a_in[i]
-            row = w0 + i * nu
-            for j in range(nu):
-                z[j] += ai * params[row + j]
-    return k
+def lanes_of(x):
+    """Numbers per SIMD vector for x's dtype (``simd.lanes``)."""
+    return 32 // x.itemsize
 
 
 @jit()
-def forward(params, layout, hidden, out_act, acts, idx, counts, dropout=0.0, key=U(0)):
-    """Feed one sample forward: a^l = σ(w^l a^(l−1) + b^l), layer by layer.
+def forward_rows(params, layout, hidden, out_act, acts, s0, ns, idx, dropout, keys):
+    """Feed ns ≤ 4 samples, rows s0… of ``acts``, forward together, layer by layer.
 
-    ``acts[:sizes[0]]`` must hold the input x; every later layer's activation
-    is written after it.  The output layer uses ``out_act`` (sigmoid, softmax
-    or identity), hidden layers use ``hidden``.  ``idx`` (uint64, laid out
-    like ``acts``) receives the indices of each layer's nonzero activations,
-    ``counts[l]`` how many there are in layer l.  With ``dropout`` = p > 0
-    (training only) the hidden layers are dropped out with the sample's
-    ``key`` (see ``dropout``).
+    a^l = σ(w^l a^(l−1) + b^l); ``acts[s, :sizes[0]]`` must hold the inputs,
+    every later layer's activation is written after them.  The output layer
+    uses ``out_act`` (sigmoid, softmax or identity), hidden layers ``hidden``.
+    ``idx`` is scratch for ``sizes.max()`` indices.  With ``dropout`` = p > 0
+    (training only) hidden layers are dropped out with the sample's
+    ``keys[s]`` (see ``dropout``).
     """
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
+    ld = acts.shape[1]
     for l in range(n_layers):
-        n_in = sizes[l]
         n_out = sizes[l + 1]
-        a_in = acts[a_off[l]:a_off[l] + n_in]
-        z = acts[a_off[l + 1]:a_off[l + 1] + n_out]
-        counts[l] = layer_forward(params, w_off[l], b_off[l], n_in, n_out, a_in, z,
-                                  idx[a_off[l]:a_off[l] + n_in])
-        if l == n_layers - 1:
-            activate(z, out_act)
-        else:
-            activate(z, hidden)
-            if dropout > 0.0:
-                drop_out(z, key, U(a_off[l + 1]), dropout)
+        layer_forward(params, w_off[l], b_off[l], sizes[l], n_out, acts, s0 * ld + a_off[l],
+                      s0 * ld + a_off[l + 1], ld, ns, idx)
+        for s in range(s0, s0 + ns):
+            z = acts[s, a_off[l + 1]:a_off[l + 1] + n_out]
+            if l == n_layers - 1:
+                activate(z, out_act)
+            else:
+                activate(z, hidden)
+                if dropout > 0.0:
+                    drop_out(z, keys[s], U(a_off[l + 1]), dropout)
+
+
+@jit()
+def forward(params, layout, hidden, out_act, acts, idx, dropout=0.0, key=U(0)):
+    """``forward_rows`` for one sample whose activation vector is ``acts``."""
+    keys = np.empty(1, dtype=np.uint64)
+    keys[0] = key
+    forward_rows(params, layout, hidden, out_act, acts.reshape((1, acts.size)), 0, 1, idx,
+                 dropout, keys)

@@ -11,7 +11,7 @@ from numba import prange
 from ._jit import jit
 from .activations import IDENTITY, activate
 from .costs import fn as cost_fn
-from .forward import forward
+from .forward import GROUP, forward_rows
 from .update import L2
 
 BLOCK = 256
@@ -31,19 +31,22 @@ def evaluate(X, Y, sample_weight, params, layout, hidden, out_act, cost):
     out = np.empty((n, n_out), dtype=params.dtype)
     n_blocks = (n + BLOCK - 1) // BLOCK
     subtotals = np.zeros(n_blocks)
+    keys = np.zeros(GROUP, dtype=np.uint64)
     for blk in prange(n_blocks):
-        acts = np.empty(o + n_out, dtype=params.dtype)
-        idx = np.empty(o + n_out, dtype=np.uint64)
-        counts = np.empty(n_layers, dtype=np.int64)
+        acts = np.empty((GROUP, o + n_out), dtype=params.dtype)
+        idx = np.empty(sizes.max(), dtype=np.uint64)
         s = 0.0
-        for r in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
-            acts[:sizes[0]] = X[r]
+        for r0 in range(blk * BLOCK, min(n, (blk + 1) * BLOCK), GROUP):
+            ns = min(GROUP, n - r0)
+            for t in range(ns):
+                acts[t, :sizes[0]] = X[r0 + t]
             # Stop at z^L: the cost is computed from z for numerical stability.
-            forward(params, layout, hidden, IDENTITY, acts, idx, counts)
-            z = acts[o:o + n_out]
-            s += sample_weight[r] * cost_fn(z, Y[r], cost, out_act)
-            activate(z, out_act)
-            out[r] = z
+            forward_rows(params, layout, hidden, IDENTITY, acts, 0, ns, idx, 0.0, keys)
+            for t in range(ns):
+                z = acts[t, o:o + n_out]
+                s += sample_weight[r0 + t] * cost_fn(z, Y[r0 + t], cost, out_act)
+                activate(z, out_act)
+                out[r0 + t] = z
         subtotals[blk] = s
     # A plain loop, not subtotals.sum(): parallel=True would split that sum
     # by thread count and change its rounding.

@@ -1,13 +1,14 @@
 """Mini-batch stochastic gradient descent: one whole epoch per compiled call.
 
-Two phases per mini-batch.  (1) Every sample's forward pass and δ^l (BP1, BP2)
-into its own row of the scratch blocks ``acts``/``deltas``: samples are
-independent, so a parallel loop over them writes no shared memory.  (2) The
-update (``update``) applies BP3/BP4, Σ_x a^(l−1)_i δ^l_j, row i of every w^l at
-a time, the sum over samples always in mini-batch order.  Whatever the number
-of threads, or whether phase (2) runs in one chunk or many, each weight sees
-the very same floating-point operations in the same order: the model is
-bitwise identical.
+Two phases per mini-batch.  (1) The samples go forward four at a time — every
+weight vector loaded serves the four (``forward.forward_rows``) — and then each
+sample's δ^l (BP1, BP2) into its own row of the scratch blocks
+``acts``/``deltas``: groups are fixed by slot, independent, so a parallel loop
+over them writes no shared memory.  (2) The update (``update``) applies BP3/BP4,
+Σ_x a^(l−1)_i δ^l_j, two rows i of every w^l at a time, the sum over samples
+always in mini-batch order.  Whatever the number of threads, or whether phase
+(2) runs in one chunk or many, each weight sees the very same floating-point
+operations in the same order: the model is bitwise identical.
 """
 from collections import namedtuple
 
@@ -17,7 +18,7 @@ from numba import prange
 from ._jit import jit
 from .backprop import backward
 from .dropout import sample_key
-from .forward import forward
+from .forward import GROUP, forward_rows
 from .update import update_biases, update_rows, update_rows_momentum
 
 # The codes of the network and its training (ints from ``activations``,
@@ -35,45 +36,50 @@ def _as_dtype_of(x, like):
 
 
 @jit()
-def _sample_deltas(X, Y, sample_weight, row, s, params, layout, codes, dropout, key, acts,
-                   deltas, nonzero, counts):
-    """Phase 1 for one sample (X's row ``row``, slot s of the mini-batch).
+def _group_deltas(X, Y, sample_weight, batch, g, params, layout, codes, dropout, key, acts,
+                  deltas, idx, keys):
+    """Phase 1 for group g of the mini-batch: its ≤ 4 samples (slots s, rows batch[s] of X).
 
+    Forward together (one pass over each weight matrix), then δ^l per sample.
     A sample weight scales δ^l, hence both its ∂C/∂b = δ and ∂C/∂w = a δ.
     """
     sizes, w_off, b_off, a_off = layout
-    a = acts[s]
-    a[:sizes[0]] = X[row]
-    k = sample_key(key, row) if dropout > 0.0 else key
-    forward(params, layout, codes.hidden, codes.out_act, a, nonzero[s], counts[s], dropout, k)
-    backward(params, layout, codes.hidden, codes.out_act, codes.cost, Y[row], a, deltas[s],
-             dropout, k)
-    weight = sample_weight[row]
-    if weight != 1.0:
-        d = deltas[s]
-        for u in range(a_off[1], d.shape[0]):
-            d[u] = d[u] * weight
+    s0 = g * GROUP
+    ns = min(GROUP, batch.shape[0] - s0)
+    for s in range(s0, s0 + ns):
+        acts[s, :sizes[0]] = X[batch[s]]
+        keys[s] = sample_key(key, batch[s]) if dropout > 0.0 else key
+    forward_rows(params, layout, codes.hidden, codes.out_act, acts, s0, ns, idx[g], dropout, keys)
+    for s in range(s0, s0 + ns):
+        row = batch[s]
+        backward(params, layout, codes.hidden, codes.out_act, codes.cost, Y[row], acts[s],
+                 deltas[s], dropout, keys[s])
+        weight = sample_weight[row]
+        if weight != 1.0:
+            d = deltas[s]
+            for u in range(a_off[1], d.shape[0]):
+                d[u] = d[u] * weight
 
 
 @jit(parallel=True)
 def _batch_deltas_parallel(X, Y, sample_weight, batch, params, layout, codes, dropout, key, acts,
-                           deltas, nonzero, counts):
-    for s in prange(batch.shape[0]):
-        _sample_deltas(X, Y, sample_weight, batch[s], s, params, layout, codes, dropout, key,
-                       acts, deltas, nonzero, counts)
+                           deltas, idx, keys):
+    for g in prange((batch.shape[0] + GROUP - 1) // GROUP):
+        _group_deltas(X, Y, sample_weight, batch, g, params, layout, codes, dropout, key, acts,
+                      deltas, idx, keys)
 
 
 @jit()
 def _batch_deltas(X, Y, sample_weight, batch, params, layout, codes, dropout, key, acts, deltas,
-                  nonzero, counts):
-    for s in range(batch.shape[0]):
-        _sample_deltas(X, Y, sample_weight, batch[s], s, params, layout, codes, dropout, key,
-                       acts, deltas, nonzero, counts)
+                  idx, keys):
+    for g in range((batch.shape[0] + GROUP - 1) // GROUP):
+        _group_deltas(X, Y, sample_weight, batch, g, params, layout, codes, dropout, key, acts,
+                      deltas, idx, keys)
 
 
 @jit(parallel=True)
-def _update_rows_parallel(params, velocity, layout, acts, deltas, nonzero, counts, m, scale,
-                          penalty, decay, shrink, momentum, n_rows, n_chunks, row_sums):
+def _update_rows_parallel(params, velocity, layout, acts, deltas, m, scale, penalty, decay,
+                          shrink, momentum, n_rows, n_chunks, row_sums, used):
     # The chunking only spreads work: it does not change any weight's result.
     for c in prange(n_chunks):
         r0 = c * n_rows // n_chunks
@@ -82,8 +88,8 @@ def _update_rows_parallel(params, velocity, layout, acts, deltas, nonzero, count
             update_rows_momentum(params, velocity, layout, acts, deltas, m, scale, penalty, shrink,
                                  momentum, r0, r1, row_sums[c])
         else:
-            update_rows(params, layout, acts, deltas, nonzero, counts, m, scale, penalty, decay,
-                        shrink, r0, r1)
+            update_rows(params, layout, acts, deltas, m, scale, penalty, decay, shrink, r0, r1,
+                        used[c])
 
 
 @jit()
@@ -143,12 +149,13 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     n = order.shape[0]
     acts = np.empty((mini_batch_size, n_units), dtype=params.dtype)
     deltas = np.empty((mini_batch_size, n_units), dtype=params.dtype)
-    # Per sample: indices of the nonzero activations of every layer, and counts.
-    nonzero = np.empty((mini_batch_size, n_units), dtype=np.uint64)
-    counts = np.empty((mini_batch_size, n_layers), dtype=np.int64)
+    # Per group of samples: the indices of the inputs some sample of it has nonzero.
+    idx = np.empty(((mini_batch_size + GROUP - 1) // GROUP, sizes.max()), dtype=np.uint64)
+    keys = np.empty(mini_batch_size, dtype=np.uint64)
     n_chunks = min(n_chunks, n_rows)
-    # Momentum's per-row Σ a δ, one scratch row per chunk.
+    # Per chunk: momentum's per-row Σ a δ, plain SGD's flags of the rows in use.
     row_sums = np.empty((n_chunks, sizes.max()), dtype=params.dtype)
+    used = np.empty((n_chunks, sizes.max()), dtype=np.bool_)
     eta_reg = hyper.eta * hyper.lmbda / n_train
     decay = _as_dtype_of(1.0 - eta_reg, params)
     shrink = _as_dtype_of(eta_reg, params)
@@ -159,22 +166,21 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
         scale = _as_dtype_of(hyper.eta / m, params)
         if n_chunks > 1:
             _batch_deltas_parallel(X, Y, sample_weight, batch, params, layout, codes,
-                                   hyper.dropout, key, acts, deltas, nonzero, counts)
+                                   hyper.dropout, key, acts, deltas, idx, keys)
             if not _all_finite(deltas, m, a_off[n_layers]):
                 return False
-            _update_rows_parallel(params, velocity, layout, acts, deltas, nonzero, counts, m,
-                                  scale, codes.penalty, decay, shrink, momentum, n_rows, n_chunks,
-                                  row_sums)
+            _update_rows_parallel(params, velocity, layout, acts, deltas, m, scale, codes.penalty,
+                                  decay, shrink, momentum, n_rows, n_chunks, row_sums, used)
         else:
             _batch_deltas(X, Y, sample_weight, batch, params, layout, codes, hyper.dropout, key,
-                          acts, deltas, nonzero, counts)
+                          acts, deltas, idx, keys)
             if not _all_finite(deltas, m, a_off[n_layers]):
                 return False
             if momentum != 0.0:
                 update_rows_momentum(params, velocity, layout, acts, deltas, m, scale,
                                      codes.penalty, shrink, momentum, 0, n_rows, row_sums[0])
             else:
-                update_rows(params, layout, acts, deltas, nonzero, counts, m, scale,
-                            codes.penalty, decay, shrink, 0, n_rows)
+                update_rows(params, layout, acts, deltas, m, scale, codes.penalty, decay, shrink,
+                            0, n_rows, used[0])
         update_biases(params, velocity, layout, deltas, m, scale, momentum)
     return True

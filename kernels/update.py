@@ -16,24 +16,12 @@ gives the same bits.
 import numpy as np
 
 from ._jit import jit
-from .forward import U, U1
+from .forward import U
+from .simd import ROW_VECTORS, row_update1, row_update2
 
 L2 = 0
 L1 = 1
 PENALTIES = {"l2": L2, "l1": L1}
-
-
-@jit()
-def _first_at_least(rows, start, k, i):
-    """The first t < k with rows[start + t] ≥ i (rows ascending): binary search."""
-    lo, hi = U(0), k
-    while lo < hi:
-        mid = (lo + hi) // U(2)
-        if rows[start + mid] < i:
-            lo = mid + U1
-        else:
-            hi = mid
-    return lo
 
 
 @jit()
@@ -59,15 +47,29 @@ def _regularise(params, k0, k1, penalty, decay, shrink):
 
 
 @jit()
-def update_rows(params, layout, acts, deltas, nonzero, counts, m, scale, penalty, decay, shrink,
-                r0, r1):
+def _used_rows(acts, m, a0, i0, i1, used):
+    """used[i − i0] ← whether some sample of the mini-batch has a_si ≠ 0, for i0 ≤ i < i1."""
+    for i in range(i0, i1):
+        used[i - i0] = False
+    for s in range(m):
+        a = acts[s]
+        for i in range(i0, i1):
+            used[i - i0] |= a[a0 + i] != 0.0
+
+
+@jit()
+def update_rows(params, layout, acts, deltas, m, scale, penalty, decay, shrink, r0, r1, used):
     """Plain SGD on weight rows r0..r1 − 1, counted across all layers in order.
 
-    w_ij ← decay · w_ij − scale · Σ_s a_si δ_sj (L2), or w_ij − shrink · sgn(w_ij)
-    − scale · Σ … (L1).  Only the rows where a_si ≠ 0 are visited, from the
-    forward pass's index lists, which changes no result.
+    w_ij ← decay · w_ij − Σ_s (scale · a_si) δ_sj (L2), or w_ij − shrink · sgn(w_ij)
+    − Σ … (L1), the samples in mini-batch order.  Two rows at a time are loaded
+    once per mini-batch and kept in registers while all m samples update them
+    (``simd.row_update2``); rows whose input is 0 for every sample only decay.
+    ``used`` is scratch for one flag per row of a layer.
     """
     sizes, w_off, b_off, a_off = layout
+    width = ROW_VECTORS * (32 // params.itemsize)
+    ld = acts.shape[1]
     row_start = 0
     for l in range(sizes.shape[0] - 1):
         n_in = sizes[l]
@@ -76,24 +78,28 @@ def update_rows(params, layout, acts, deltas, nonzero, counts, m, scale, penalty
         row_start += n_in
         if i0 >= i1:
             continue
-        w0 = U(w_off[l])
-        nu = U(n_out)
-        _regularise(params, w0 + U(i0) * nu, w0 + U(i1) * nu, penalty, decay, shrink)
-        a0 = U(a_off[l])
-        d0 = U(a_off[l + 1])
-        for s in range(m):
-            a_s = acts[s]
-            d_s = deltas[s]
-            rows = nonzero[s]
-            k = U(counts[s, l])
-            t = _first_at_least(rows, a0, k, U(i0))
-            while t < k and rows[a0 + t] < U(i1):
-                i = rows[a0 + t]
-                c = scale * a_s[a0 + i]
-                row = w0 + i * nu
-                for j in range(nu):
-                    params[row + j] -= c * d_s[d0 + j]
-                t += U1
+        w0 = w_off[l]
+        if penalty == L2:
+            keep = decay
+        else:
+            _regularise(params, w0 + i0 * n_out, w0 + i1 * n_out, penalty, decay, shrink)
+            keep = 1.0
+        _used_rows(acts, m, a_off[l], i0, i1, used)
+        for i in range(i0, i1, 2):
+            pair = i + 1 < i1
+            mm = m if used[i - i0] or (pair and used[i + 1 - i0]) else 0
+            if mm == 0 and keep == 1.0:
+                continue
+            for jb in range(0, n_out, width):
+                row = w0 + i * n_out + jb
+                cols = min(width, n_out - jb)
+                d0 = a_off[l + 1] + jb
+                if pair:
+                    row_update2(params, row, n_out, keep, cols, deltas, d0, ld, acts,
+                                a_off[l] + i, ld, scale, mm)
+                else:
+                    row_update1(params, row, n_out, keep, cols, deltas, d0, ld, acts,
+                                a_off[l] + i, ld, scale, mm)
 
 
 @jit()
