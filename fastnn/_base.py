@@ -88,7 +88,8 @@ class BaseFastNN(BaseEstimator):
         The result is bitwise the model the fit would have given had it never
         stopped, provided the same data is passed again (checked against the
         checkpoint's fingerprint of it).  Further checkpoints go to the same
-        folder.  A checkpoint of a finished fit is returned as it is.
+        folder.  A checkpoint of a finished fit is returned as it is,
+        without looking at the data.
 
         Parameters
         ----------
@@ -111,14 +112,8 @@ class BaseFastNN(BaseEstimator):
             If the checkpoint is damaged, of another class, or was written by
             a fit on other data.
         """
-        estimator, state, best_params = _checkpoint.read(checkpoint_dir, cls)
-        overrides = {"n_threads": n_threads, "verbose": verbose}
-        estimator.set_params(checkpoint_dir=checkpoint_dir,
-                             **{k: v for k, v in overrides.items() if v is not None})
-        if state["finished"]:
-            return estimator
-        return estimator._fit(X, y, sample_weight, eval_set, incremental=False,
-                              resume=(state, best_params))
+        return _checkpoint.resume(cls, checkpoint_dir, X, y, sample_weight, eval_set,
+                                  n_threads=n_threads, verbose=verbose)
 
     def _continues(self, incremental):
         return (incremental or self.warm_start) and hasattr(self, "coefs_")
@@ -231,7 +226,7 @@ class BaseFastNN(BaseEstimator):
                     if plan.update(score, self.n_iter_ - 1, params):
                         break
                     if checkpoint is not None and self.n_iter_ % self.checkpoint_every == 0:
-                        self._write_checkpoint(checkpoint, plan, finished=False)
+                        _checkpoint.save_progress(self, checkpoint, plan, finished=False)
                 except (KeyboardInterrupt, SystemError) as exc:
                     # A Ctrl-C that lands while a compiled kernel returns its
                     # result reaches us as a SystemError caused by it.
@@ -247,14 +242,8 @@ class BaseFastNN(BaseEstimator):
             self.best_epoch_ = plan.best_epoch
         self.eta_ = plan.eta
         if checkpoint is not None and problem is None:
-            self._write_checkpoint(checkpoint, plan, finished=True)
+            _checkpoint.save_progress(self, checkpoint, plan, finished=True)
         self._act_on(problem)
-
-    def _write_checkpoint(self, checkpoint, plan, finished):
-        """Save the committed model and the fit's state (the Generator is
-        already where the next epoch starts from)."""
-        state = {**checkpoint, "finished": finished, "schedule": plan.state()}
-        _checkpoint.write(self, self.checkpoint_dir, state, plan.best_params)
 
     def _divergence(self, eta):
         return FloatingPointError(
@@ -263,16 +252,19 @@ class BaseFastNN(BaseEstimator):
         )
 
     def _act_on(self, problem):
-        """Raise or warn about a divergence or a Ctrl-C, once the model is whole."""
+        """Raise or warn about a divergence or a Ctrl-C, once the model is whole.
+
+        Warnings point at the user's call: _act_on ← _train ← _fit ← fit ← user.
+        """
         if isinstance(problem, FloatingPointError):
             if self.on_divergence == "raise":
                 raise problem
-            warnings.warn(str(problem), RuntimeWarning, stacklevel=4)
+            warnings.warn(str(problem), RuntimeWarning, stacklevel=5)
         elif isinstance(problem, KeyboardInterrupt):
             if self.on_interrupt == "raise":
                 raise problem
             warnings.warn(f"fit interrupted; the model keeps its {self.n_iter_} completed "
-                          "epoch(s).", RuntimeWarning, stacklevel=4)
+                          "epoch(s).", RuntimeWarning, stacklevel=5)
 
     def _commit(self, params, velocity, sizes):
         """Make ``params`` the fitted model (copies: the loop keeps training)."""

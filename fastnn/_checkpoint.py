@@ -12,6 +12,7 @@ is refused instead of quietly giving another model.
 import glob
 import hashlib
 import os
+import warnings
 
 import numpy as np
 
@@ -48,12 +49,39 @@ def start(folder, epochs, saved, arrays):
     for leftover in glob.glob(os.path.join(glob.escape(os.fspath(folder)), f".{FILE}.*.tmp")):
         os.unlink(leftover)
     if saved is None:
+        _refuse_to_overwrite_unfinished(folder)
         return {"epochs": epochs, "finished": False, "data": data, "split_seed": None,
                 "schedule": None}
     if saved["data"] != data:
         raise ValueError(f"the checkpoint in {os.fspath(folder)} was written by a fit on other "
                          "data: resume needs the same X, y, sample_weight and eval_set.")
     return dict(saved)
+
+
+def resume(cls, folder, X, y, sample_weight, eval_set, n_threads, verbose):
+    """``cls.resume``: load the checkpoint, then fit on from it (see there)."""
+    estimator, state, best_params = read(folder, cls)
+    overrides = {"n_threads": n_threads, "verbose": verbose}
+    estimator.set_params(checkpoint_dir=folder,
+                         **{k: v for k, v in overrides.items() if v is not None})
+    estimator._validate_params()
+    if state["finished"]:
+        return estimator
+    return estimator._fit(X, y, sample_weight, eval_set, incremental=False,
+                          resume=(state, best_params))
+
+
+def save_progress(estimator, checkpoint, plan, finished):
+    """Write the committed model and the fit's state (its Generator is already
+    where the next epoch starts from).  A failed write warns and training goes
+    on: a full disk must not cost the run, and the last checkpoint stays whole."""
+    state = {**checkpoint, "finished": finished, "schedule": plan.state()}
+    try:
+        write(estimator, estimator.checkpoint_dir, state, plan.best_params)
+    except OSError as exc:
+        # save_progress <- _train <- _fit <- fit <- the user's call
+        warnings.warn(f"checkpoint after epoch {estimator.n_iter_} not written ({exc}); "
+                      "training goes on.", RuntimeWarning, stacklevel=5)
 
 
 def write(estimator, folder, state, best_params):
@@ -104,3 +132,24 @@ def _valid_schedule(schedule):
     return (number(schedule.get("eta")) and schedule["eta"] > 0 and count(schedule.get("stalled"))
             and (schedule.get("best_epoch") is None or (
                 count(schedule["best_epoch"]) and number(schedule.get("best_score")))))
+
+
+def _refuse_to_overwrite_unfinished(folder):
+    """A new fit would replace an interrupted fit's checkpoint after its first
+    epoch; rerunning a script after a crash must not lose the run that way."""
+    from .io import load
+
+    path = checkpoint_path(folder)
+    if not os.path.exists(path):
+        return
+    try:
+        saved = load(path)
+    except (OSError, ValueError):
+        return  # damaged: nothing in it could be resumed anyway
+    state = vars(saved).get("_checkpoint")
+    if isinstance(state, dict) and state.get("finished") is False:
+        name = type(saved).__name__
+        raise ValueError(
+            f"{path} holds an unfinished fit ({saved.n_iter_} of {state.get('epochs')} epochs): "
+            f"{name}.resume({os.fspath(folder)!r}, X, y) continues it; to start over, delete "
+            "the file or choose another checkpoint_dir.")

@@ -1,8 +1,10 @@
 """Plotting glue: matplotlib is optional (``pip install "fastnn[plot]"``).
 
 Every figure fastnn draws goes through ``pyplot()``, so a missing matplotlib
-is one clear ``PlotUnavailable`` (an ImportError) with the install hint, and
-figures render off-screen (Agg) whatever the user's display.
+is one clear ``PlotUnavailable`` (an ImportError) with the install hint.
+Figures are plain ``matplotlib.figure.Figure`` objects, never pyplot's: they
+render off-screen whatever the display, and the user's backend and open
+figures are left alone.
 """
 
 HINT = 'plots need matplotlib: pip install "fastnn[plot]"'
@@ -12,23 +14,28 @@ class PlotUnavailable(ImportError):
     """matplotlib is not installed; the message says how to install it."""
 
 
+class _Figures:
+    """The one pyplot function fastnn uses, without pyplot's global state."""
+
+    def __init__(self, figure_class):
+        self._figure = figure_class
+
+    def subplots(self, nrows=1, ncols=1, *, figsize=None, layout=None, **kwargs):
+        figure = self._figure(figsize=figsize, layout=layout)
+        return figure, figure.subplots(nrows, ncols, **kwargs)
+
+
 def pyplot():
-    """matplotlib.pyplot on the Agg backend, or PlotUnavailable."""
+    """An object whose ``subplots(...)`` works as ``matplotlib.pyplot.subplots``,
+    or PlotUnavailable."""
     try:
-        import matplotlib
+        from matplotlib.figure import Figure
     except ImportError:
         raise PlotUnavailable(HINT) from None
-    matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
-
-    return plt
+    return _Figures(Figure)
 
 
 def save_figure(figure, path):
-    """Write ``figure`` as a PNG at ``path`` and close it (figures hold memory)."""
-    plt = pyplot()
-    try:
-        figure.savefig(path, dpi=100, bbox_inches="tight")
-    finally:
-        plt.close(figure)
+    """Write ``figure`` as a PNG at ``path`` (Agg, chosen by the file type)."""
+    figure.savefig(path, dpi=100, bbox_inches="tight")
     return path

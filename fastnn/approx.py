@@ -336,6 +336,10 @@ def command(args):
     """
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out {args.out} is a file; give a folder for the figures.")
+    try:  # before the training, which takes a while
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"--out {args.out}: cannot create the folder ({exc.strerror}).") from None
     built = []
     for name, f, description in TARGETS:
         networks = build_networks(f, args.n, w=args.w, train=not args.no_train,
@@ -348,10 +352,6 @@ def command(args):
     except PlotUnavailable:
         print(f"figures skipped: {HINT}")
         return 0
-    try:
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"--out {args.out}: cannot create the folder ({exc.strerror}).") from None
     paths = [plot_steepening(os.path.join(args.out, "steepening.png")),
              plot_bias_shift(os.path.join(args.out, "bias-shift.png"))]
     paths += [plot_approximation(os.path.join(args.out, name), f, networks, title=description)

@@ -370,7 +370,8 @@ def command(args):
         data = load_mnist(args.data, split="book")
     except FileNotFoundError as error:
         raise FileNotFoundError(f"{error}. {DATA_HELP}") from None
-    out_dir = args.out if args.out is not None else f"book-{args.preset}"
+    out_dir = Path(args.out if args.out is not None else f"book-{args.preset}")
+    out_dir.mkdir(parents=True, exist_ok=True)  # fail now, not after hours of training
     run_preset(args.preset, data, epochs=args.epochs, n_train=args.n_train,
                random_state=args.seed, out_dir=out_dir, n_threads=args.threads,
                source=args.data)

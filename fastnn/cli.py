@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -22,28 +23,32 @@ from .estimator import FastNN
 from .io import atomic_write, load
 
 COMMANDS = ("train", "evaluate", "predict", "book", "approx")
-USER_ERRORS = (ValueError, FileNotFoundError, IsADirectoryError, PermissionError,
-               PlotUnavailable)
+# A user's mistake or the machine's refusal (a full disk, a file where a folder
+# should be, an eta that diverges): one line, not a traceback.
+USER_ERRORS = (ValueError, OSError, PlotUnavailable, FloatingPointError, MemoryError)
 
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv.insert(0, "train")  # `fastnn` and `fastnn --epochs 5` train on the digits
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except USER_ERRORS as exc:
-        print(f"fastnn: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("fastnn: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         # The reader left (`fastnn evaluate ... | head`); as the Python docs
         # advise, point stdout at devnull so the exit flush does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    except USER_ERRORS as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, MemoryError):
+            message = "not enough memory for a network this size (MemoryError)"
+        print(f"fastnn: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fastnn: interrupted", file=sys.stderr)
+        return 130
 
 
 def parser():
@@ -60,7 +65,9 @@ def parser():
     _data_argument(evaluate)
     evaluate.add_argument("--png", default="misclassified.png",
                           help="where to draw the misclassified images (default: %(default)s)")
-    evaluate.add_argument("--seed", type=int, default=0, help="digits split seed (as in train)")
+    evaluate.add_argument("--seed", type=int, default=None,
+                          help="the digits' split seed (default: the model's random_state, "
+                               "which `fastnn train --seed` also uses for the split)")
     evaluate.set_defaults(run=run_evaluate)
     predict = commands.add_parser("predict", help="classify a .npy array or an image")
     predict.add_argument("model", help="a model file written by `fastnn train --out`")
@@ -75,6 +82,21 @@ def parser():
     return top
 
 
+def _positive(kind, or_zero=False):
+    """An argparse type: a finite ``kind`` (int or float) > 0 (or ≥ 0), so a
+    bad flag is a usage error that names the flag, before any data loads."""
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not (np.isfinite(value) and (value >= 0 if or_zero else value > 0)):
+            raise argparse.ArgumentTypeError(
+                f"{text} is not a finite number {'>=' if or_zero else '>'} 0")
+        return value
+    return parse
+
+
 def _data_argument(command):
     command.add_argument("--data", default="digits",
                          help="'digits' (sklearn's 8x8, built in) or MNIST-format data: a "
@@ -84,22 +106,24 @@ def _data_argument(command):
 
 def _train_arguments(command):
     _data_argument(command)
-    command.add_argument("--hidden", type=int, nargs="+", default=[30], metavar="N",
+    command.add_argument("--hidden", type=_positive(int), nargs="+", default=[30], metavar="N",
                          help="hidden layer sizes (default: 30)")
-    command.add_argument("--eta", type=float, default=0.5, help="learning rate η (default: 0.5)")
-    command.add_argument("--lmbda", type=float, default=0.0,
+    command.add_argument("--eta", type=_positive(float), default=0.5,
+                         help="learning rate η (default: 0.5)")
+    command.add_argument("--lmbda", type=_positive(float, or_zero=True), default=0.0,
                          help="L2 regularisation λ (default: 0)")
-    command.add_argument("--epochs", type=int, default=30, help="(default: 30)")
-    command.add_argument("--batch", type=int, default=10, help="mini-batch size m (default: 10)")
+    command.add_argument("--epochs", type=_positive(int), default=30, help="(default: 30)")
+    command.add_argument("--batch", type=_positive(int), default=10,
+                         help="mini-batch size m (default: 10)")
     command.add_argument("--cost", default="cross_entropy",
                          choices=["cross_entropy", "quadratic", "log_likelihood"])
     command.add_argument("--activation", default="sigmoid", choices=["sigmoid", "tanh", "relu"])
     command.add_argument("--init", default="default", choices=["default", "large"],
                          help="N(0, 1/n_in) weights (ch. 3) or N(0, 1) (ch. 1)")
-    command.add_argument("--n-train", type=int, default=None, metavar="N",
+    command.add_argument("--n-train", type=_positive(int), default=None, metavar="N",
                          help="train on the first N training images only")
     command.add_argument("--seed", type=int, default=0)
-    command.add_argument("--threads", type=int, default=None, help="numba threads")
+    command.add_argument("--threads", type=_positive(int), default=None, help="numba threads")
     command.add_argument("--out", type=Path, default=None, metavar="DIR",
                          help="write model.npz, metrics.json and learning_curves.png here")
 
@@ -128,8 +152,6 @@ def load_data(spec, seed=0):
 def run_train(args):
     X_train, y_train, X_eval, y_eval, X_test, y_test, what = load_data(args.data, args.seed)
     if args.n_train is not None:
-        if args.n_train < 1:
-            raise ValueError(f"--n-train must be at least 1; got {args.n_train}.")
         X_train, y_train = X_train[:args.n_train], y_train[:args.n_train]
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)  # fail before training, not after
@@ -142,19 +164,29 @@ def run_train(args):
           f"m={args.batch}, {args.epochs} epochs (the first run compiles the kernels, ~45 s; "
           "they are cached)", flush=True)
     started = time.perf_counter()
-    model.fit(X_train, y_train, eval_set=(X_eval, y_eval))
+    with warnings.catch_warnings():
+        # on_interrupt="stop" warns; the line below says it for the command line.
+        warnings.filterwarnings("ignore", message="fit interrupted", category=RuntimeWarning)
+        model.fit(X_train, y_train, eval_set=(X_eval, y_eval))
     seconds = time.perf_counter() - started
+    interrupted = model.n_iter_ < args.epochs
+    if interrupted:
+        print(f"Interrupted: the model keeps its {model.n_iter_} completed epoch(s).")
     accuracy = model.score(X_test, y_test)
     print(f"Test accuracy: {accuracy:.4f} ({seconds:.1f} s in all)")
     if args.out is not None:
-        _write_outputs(args, model, f"{what}, {sizes}", accuracy, seconds)
-    return 0 if model.n_iter_ == args.epochs else 130
+        # The saved model predicts quietly and lets Ctrl-C through, as a default one.
+        model.set_params(verbose=0, on_interrupt="raise")
+        _write_outputs(args, model, f"{what}, {sizes}", accuracy, seconds, len(y_train))
+    return 130 if interrupted else 0
 
 
-def _write_outputs(args, model, what, accuracy, seconds):
+def _write_outputs(args, model, what, accuracy, seconds, n_train):
     model.save(args.out / "model.npz")
     metrics = {
         "fastnn_version": __version__, "data": what, "params": _plain_params(model),
+        "n_train": n_train,
+        "split_seed": args.seed if args.data == "digits" else None,
         "epochs_run": model.n_iter_, "test_accuracy": accuracy, "history": model.history_,
         "timings": {"fit_seconds": seconds, "seconds_per_epoch": seconds / max(model.n_iter_, 1),
                     "note": "fit_seconds includes compiling the kernels on a first run"},
@@ -180,14 +212,17 @@ def _plain_params(model):
 
 def run_evaluate(args):
     model = _load_classifier(args.model)
-    _, _, _, _, X_test, y_test, what = load_data(args.data, args.seed)
+    seed = args.seed
+    if seed is None:  # the split `fastnn train` made, so no training image is scored
+        seed = model.random_state if isinstance(model.random_state, int) else 0
+    _, _, _, _, X_test, y_test, what = load_data(args.data, seed)
     _check_fits(model, X_test, args.data)
     predicted = model.predict(X_test)
     from sklearn.metrics import confusion_matrix
 
     print(f"{what}, {len(y_test)} test images: accuracy "
           f"{np.mean(predicted == y_test):.4f} ({np.sum(predicted == y_test)} / {len(y_test)})")
-    labels = model.classes_
+    labels = np.union1d(model.classes_, y_test)  # a class the model never saw counts too
     matrix = confusion_matrix(y_test, predicted, labels=labels)
     width = max(5, *(len(str(v)) for v in matrix.flat), *(len(str(c)) for c in labels))
     print("confusion matrix (rows: true, columns: predicted)")
@@ -240,14 +275,10 @@ def _read_input(path, n_features):
     MNIST (a dark digit on a light page is inverted)."""
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist.")
-    if path.suffix == ".npy":
-        array = np.load(path, allow_pickle=False)
-        if array.dtype.kind not in "biuf" or array.ndim not in (1, 2, 3) or array.size == 0:
-            raise ValueError(f"{path}: expected a non-empty numeric array of rows or images; got "
-                             f"{array.dtype} of shape {array.shape}.")
-        array = array.reshape(1, -1) if array.ndim == 1 else array.reshape(len(array), -1)
-        return np.asarray(array, dtype=np.float64)
     side = int(round(np.sqrt(n_features)))
+    if path.suffix == ".npy":
+        return _read_npy(path, n_features, side)
+
     if side * side != n_features:
         raise ValueError(f"the model takes {n_features} features, not a square image; pass a .npy.")
     try:
@@ -257,10 +288,46 @@ def _read_input(path, n_features):
                               f"{HINT}") from None
     try:
         with Image.open(path) as image:
-            image = image.convert("L").resize((side, side), Image.LANCZOS)
+            if image.mode.startswith("I"):
+                # 16- and 32-bit grayscale: "L" would clip everything over 255.
+                depth = 65535.0 if image.mode.startswith("I;16") else float(2 ** 32 - 1)
+                image = Image.fromarray(np.asarray(image, dtype=np.float32) / np.float32(depth))
+            elif image.mode != "F":
+                image = image.convert("L")
+            image = image.resize((side, side), Image.LANCZOS)
     except UnidentifiedImageError:
         raise ValueError(f"{path} is not an image Pillow can read (or a .npy).") from None
-    pixels = np.asarray(image, dtype=np.float64) / 255.0
+    pixels = np.asarray(image, dtype=np.float64)
+    pixels = np.clip(pixels if image.mode == "F" else pixels / 255.0, 0.0, 1.0)
     if pixels.mean() > 0.5:
         pixels = 1.0 - pixels
     return pixels.reshape(1, -1)
+
+
+def _read_npy(path, n_features, side):
+    """Rows of a .npy: (n, features), (n, side, side), one row or one image.
+
+    uint8 pixels (0-255, as images are stored) are scaled to [0, 1]; other
+    values outside [0, 1] are used as they are, with a warning, since the
+    models ``fastnn train`` makes learned from [0, 1].
+    """
+    try:
+        array = np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        raise ValueError(f"{path} is not a numeric .npy array ({exc}).") from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf" or array.size == 0 \
+            or array.ndim not in (1, 2, 3):
+        raise ValueError(f"{path}: expected a non-empty numeric array of rows or images; got "
+                         f"{getattr(array, 'dtype', '?')} of shape {getattr(array, 'shape', '?')}.")
+    if array.shape in ((n_features,), (side, side)):
+        array = array.reshape(1, -1)  # one sample, as a row or as an image
+    array = array.reshape(len(array), -1)
+    if array.dtype == np.uint8:
+        return array / 255.0
+    array = np.asarray(array, dtype=np.float64)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{path} holds NaN or infinite values.")
+    if array.min() < 0 or array.max() > 1:
+        print(f"fastnn: warning: {path} has values in [{array.min():g}, {array.max():g}]; the "
+              "model was trained on pixels in [0, 1] (divide by 255?).", file=sys.stderr)
+    return array

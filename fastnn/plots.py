@@ -61,7 +61,8 @@ def misclassified(X, y_true, y_pred, path, max_images=40):
     side = int(round(np.sqrt(X.shape[1])))
     if side * side != X.shape[1]:
         raise ValueError(f"{X.shape[1]} features are not a square image; cannot draw them.")
-    wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))[:max_images]
+    all_wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
+    wrong = all_wrong[:max_images]
     plt = pyplot()
     columns = 10
     rows = max(1, -(-len(wrong) // columns))
@@ -72,7 +73,8 @@ def misclassified(X, y_true, y_pred, path, max_images=40):
     for axis, i in zip(axes.flat, wrong):
         axis.imshow(X[i].reshape(side, side), cmap="gray_r", vmin=0, vmax=1)
         axis.set_title(f"{y_true[i]} → {y_pred[i]}", fontsize=9)
-    figure.suptitle(f"{len(wrong)} misclassified (true → predicted)"
+    shown = f", the first {len(wrong)} shown" if len(wrong) < len(all_wrong) else ""
+    figure.suptitle(f"{len(all_wrong)} misclassified (true → predicted){shown}"
                     if len(wrong) else "no misclassified images")
     return save_figure(figure, path)
 

@@ -63,3 +63,14 @@ def assert_png_not_blank(path):
     assert image.ndim == 3 and image.shape[0] > 50 and image.shape[1] > 50
     assert np.unique(image.reshape(-1, image.shape[-1]), axis=0).shape[0] > 2, \
         f"{path} is blank"
+
+
+@pytest.fixture
+def no_matplotlib(monkeypatch):
+    """This process as if matplotlib were not installed: every ``import
+    matplotlib…`` raises ImportError, as Python does for a module set to None."""
+    import sys
+
+    for name in [n for n in sys.modules if n == "matplotlib" or n.startswith("matplotlib.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)

@@ -3,7 +3,6 @@ values of ``fastnn/book_figures/README.md`` and the chapters it cites), every
 preset on tiny MNIST-format data made here, the outputs, the command line."""
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -230,8 +229,7 @@ def test_out_dir_gets_a_plot_of_the_preset(name, data, tmp_path):
     assert_png_not_blank(result["png"])
 
 
-def test_without_matplotlib_the_plot_is_skipped_with_one_line(data, tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # `import matplotlib` now fails
+def test_without_matplotlib_the_plot_is_skipped_with_one_line(data, tmp_path, no_matplotlib):
     result, lines = run_quietly("ch1", data, out_dir=tmp_path)
     assert f"plot skipped: {HINT}" in lines
     assert result["png"] is None and (tmp_path / "metrics.json").is_file()

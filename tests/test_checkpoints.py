@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -243,3 +244,110 @@ def test_a_fit_removes_the_temporary_file_a_killed_write_left(tmp_path):
     leftover.write_bytes(b"half a checkpoint")
     FastNN(epochs=1, random_state=0, checkpoint_dir=tmp_path).fit(*load_digits())
     assert sorted(os.listdir(tmp_path)) == [_checkpoint.FILE]
+
+
+def test_a_new_fit_refuses_to_overwrite_an_unfinished_checkpoint(tmp_path):
+    X, y = load_digits()
+    _interrupted_checkpoint(tmp_path, X, y)
+    with pytest.raises(ValueError, match=r"unfinished fit \(2 of 4 epochs\): FastNN.resume"):
+        FastNN(epochs=2, random_state=0, checkpoint_dir=tmp_path).fit(X, y)
+    assert FastNN.resume(tmp_path, X, y).n_iter_ == 4, "the checkpoint is still there"
+
+
+def test_a_new_fit_replaces_a_finished_checkpoint(tmp_path):
+    X, y = load_digits()
+    FastNN(epochs=2, random_state=0, checkpoint_dir=tmp_path).fit(X, y)
+    FastNN(epochs=3, random_state=1, checkpoint_dir=tmp_path).fit(X, y)
+    assert load(_checkpoint.checkpoint_path(tmp_path)).n_iter_ == 3
+
+
+def test_resuming_a_finished_checkpoint_still_validates_the_overrides(tmp_path):
+    X, y = load_digits()
+    FastNN(epochs=1, random_state=0, checkpoint_dir=tmp_path).fit(X, y)
+    with pytest.raises(ValueError, match="n_threads"):
+        FastNN.resume(tmp_path, X, y, n_threads=0)
+
+
+FULL_DISK_CHILD = r"""
+import json, os, resource, signal, sys, warnings
+import numpy as np
+from fastnn import FastNN
+from fastnn.datasets import load_digits
+
+X, y = load_digits()
+reference = FastNN(epochs=3, random_state=0).fit(X, y)  # compiled and cached before the limit
+# Files may not grow past 4 KiB: every checkpoint write fails with EFBIG, as on a full disk.
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    model = FastNN(epochs=3, random_state=0, checkpoint_dir=sys.argv[1]).fit(X, y)
+print(json.dumps({
+    "same": all(np.array_equal(a, b) for a, b in zip(model.coefs_, reference.coefs_)),
+    "n_iter": model.n_iter_, "warnings": [str(w.message) for w in caught],
+    "files": os.listdir(sys.argv[1])}))
+"""
+
+
+def test_a_checkpoint_that_cannot_be_written_warns_and_training_goes_on(tmp_path):
+    script = tmp_path / "child.py"
+    script.write_text(FULL_DISK_CHILD)
+    folder = tmp_path / "checkpoints"
+    result = subprocess.run([sys.executable, str(script), str(folder)], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout.splitlines()[-1])
+    assert report["same"] and report["n_iter"] == 3
+    assert len(report["warnings"]) == 4  # after epochs 1, 2, 3 and the final one
+    assert all("not written" in w and "training goes on" in w for w in report["warnings"])
+    assert report["files"] == [], "no half-written file is left"
+
+
+RESUME_CASES = {
+    "eval_set with early stopping": (
+        dict(n_iter_no_change=2, eta=3.0), dict(eval_set="eval")),
+    "zero weights and class_weight": (
+        dict(class_weight="balanced"), dict(sample_weight="zeros")),
+    "zero weights and a validation split": (
+        dict(validation_fraction=0.2), dict(sample_weight="zeros")),
+    "float32 with dropout and momentum": (
+        dict(dropout=0.3, momentum=0.7), dict(dtype=np.float32)),
+    "every 3 epochs with early stopping": (
+        dict(checkpoint_every=3, n_iter_no_change=2, eta=3.0, epochs=30), dict(eval_set="eval")),
+    "L1": (dict(penalty="l1", lmbda=1.0), {}),
+}
+
+
+@pytest.mark.parametrize("case", RESUME_CASES)
+def test_resuming_from_any_checkpoint_gives_the_uninterrupted_model(tmp_path, monkeypatch, case):
+    params, data = RESUME_CASES[case]
+    X, y = load_digits()
+    X = X.astype(data.get("dtype", np.float64))
+    X_train, y_train = X[:600], y[:600]
+    fit_kw = {}
+    if data.get("eval_set"):
+        fit_kw["eval_set"] = (X[600:900], y[600:900])
+    if data.get("sample_weight"):
+        weights = np.ones(600)
+        weights[::7], weights[::5] = 0.0, 2.5
+        fit_kw["sample_weight"] = weights
+    params = {"hidden_layer_sizes": (16,), "epochs": 12, "random_state": 0, **params}
+    uninterrupted = FastNN(**params).fit(X_train, y_train, **fit_kw)
+
+    # Keep a copy of every checkpoint as it is written (only observing the writes).
+    copies, write = [], _checkpoint.write
+
+    def write_and_copy(estimator, folder, state, best_params):
+        write(estimator, folder, state, best_params)
+        copy = tmp_path / f"copy{len(copies)}"
+        copy.mkdir()
+        saved = Path(_checkpoint.checkpoint_path(folder))
+        (copy / _checkpoint.FILE).write_bytes(saved.read_bytes())
+        copies.append(copy)
+    monkeypatch.setattr(_checkpoint, "write", write_and_copy)
+    FastNN(**params, checkpoint_dir=tmp_path / "run").fit(X_train, y_train, **fit_kw)
+    monkeypatch.undo()
+
+    assert len(copies) >= 2, "at least one checkpoint mid-fit, and the last"
+    for copy in copies:
+        assert_same_model(FastNN.resume(copy, X_train, y_train, **fit_kw), uninterrupted)

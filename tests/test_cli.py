@@ -100,7 +100,8 @@ def test_predict_classifies_each_row_of_a_npy(trained, tmp_path, capsys):
     assert main(["predict", str(trained / "model.npz"), str(tmp_path / "x.npy")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert [line.split(":")[0] for line in lines] == ["0", "1", "2", "3", "4"]
-    assert all("(p = " in line for line in lines)
+    assert [int(line.split()[1]) for line in lines] == list(load(trained / "model.npz").predict(
+        X[:5]))
 
 
 def test_predict_reads_a_dark_digit_on_a_light_image(trained, tmp_path, capsys):
@@ -119,7 +120,11 @@ def test_predict_reads_a_dark_digit_on_a_light_image(trained, tmp_path, capsys):
     (["evaluate", "missing.npz"], "missing.npz"),
     (["predict", "{model}", "missing.npy"], "missing.npy does not exist"),
     (["train", "--data", "/no/such/folder"], "/no/such/folder does not exist"),
-    (["train", "--n-train", "0"], "--n-train must be at least 1"),
+    (["train", "--epochs", "1", "--out", "{text}"], "File exists"),
+    (["train", "--epochs", "2", "--eta", "1e30", "--cost", "quadratic", "--activation", "relu"],
+     "eta=1e+30 made the weights or the cost non-finite"),
+    (["predict", "{model}", "{empty}"], "empty.npy is not a numeric .npy array"),
+    (["predict", "{model}", "{nan}"], "nan.npy holds NaN or infinite values"),
     (["evaluate", "{model}", "--data", "{mnist}"], "the model takes 64 features (8x8 images)"),
     (["predict", "{model}", "{text}"], "not an image"),
     (["predict", "{model}", "{strings}"], "expected a non-empty numeric array"),
@@ -131,22 +136,65 @@ def test_a_user_mistake_is_one_error_line_and_status_2(argv, message, trained, m
     pytest.importorskip("PIL")
     (tmp_path / "notes.txt").write_text("not a model, not an image")
     np.save(tmp_path / "strings.npy", np.array(["a", "b"]))
+    (tmp_path / "empty.npy").write_bytes(b"")
+    np.save(tmp_path / "nan.npy", np.full((1, 64), np.nan))
     X, y = load_digits()
     FastNNRegressor(epochs=1, random_state=0).fit(X, y / 9.0).save(tmp_path / "reg.npz")
     names = {"model": trained / "model.npz", "mnist": mnist_like, "text": tmp_path / "notes.txt",
-             "strings": tmp_path / "strings.npy", "regressor": tmp_path / "reg.npz"}
+             "strings": tmp_path / "strings.npy", "regressor": tmp_path / "reg.npz",
+             "empty": tmp_path / "empty.npy", "nan": tmp_path / "nan.npy"}
     assert main([a.format(**names) for a in argv]) == 2
     captured = capsys.readouterr()
-    assert captured.err.startswith("fastnn: error: ") and captured.err.count("\n") == 1
-    assert message in captured.err
+    error = captured.err.split("\r")[-1]  # after the progress bar, if training started
+    assert error.startswith("fastnn: error: ") and error.count("\n") == 1
+    assert message in error
     assert "Traceback" not in captured.err + captured.out
 
 
-def test_a_bad_flag_exits_with_usage_and_status_2(capsys):
+@pytest.mark.parametrize("flag, value, message", [
+    ("--epochs", "many", "'many' is not a int"), ("--epochs", "0", "0 is not a finite number > 0"),
+    ("--batch", "0", "> 0"), ("--hidden", "0", "> 0"), ("--threads", "-1", "> 0"),
+    ("--n-train", "0", "> 0"), ("--eta", "nan", "> 0"), ("--eta", "-1", "> 0"),
+    ("--lmbda", "-1", ">= 0"), ("--lmbda", "inf", ">= 0"),
+])
+def test_a_bad_flag_is_a_usage_error_naming_the_flag(flag, value, message, capsys):
     with pytest.raises(SystemExit) as exit_:
-        main(["train", "--epochs", "many"])
+        main(["train", flag, value])
     assert exit_.value.code == 2
-    assert "invalid int value: 'many'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"argument {flag}: " in err and message in err
+
+
+def test_a_mistyped_command_is_named_as_such(capsys):
+    with pytest.raises(SystemExit):
+        main(["evalute", "model.npz"])
+    assert "invalid choice: 'evalute'" in capsys.readouterr().err
+
+
+def test_evaluate_scores_the_digits_the_model_was_not_trained_on(tmp_path, capsys):
+    main(["train", "--epochs", "2", "--seed", "5", "--out", str(tmp_path)])
+    trained = capsys.readouterr().out.split("Test accuracy: ")[1].split()[0]
+    main(["evaluate", str(tmp_path / "model.npz"), "--png", str(tmp_path / "m.png")])
+    assert f"accuracy {trained} " in capsys.readouterr().out
+
+
+def test_predict_reads_one_image_and_uint8_pixels(trained, tmp_path, capsys):
+    X, y = load_digits()
+    model = load(trained / "model.npz")
+    np.save(tmp_path / "image.npy", X[7].reshape(8, 8))
+    np.save(tmp_path / "pixels.npy", np.round(X[:3] * 255).astype(np.uint8))
+    main(["predict", str(trained / "model.npz"), str(tmp_path / "image.npy")])
+    assert capsys.readouterr().out.startswith(f"0: {model.predict(X[7:8])[0]} (p = ")
+    main(["predict", str(trained / "model.npz"), str(tmp_path / "pixels.npy")])
+    labels = [int(line.split()[1]) for line in capsys.readouterr().out.splitlines()]
+    assert labels == list(model.predict(np.round(X[:3] * 255) / 255))
+
+
+def test_predict_warns_about_pixels_outside_0_1(trained, tmp_path, capsys):
+    X, _ = load_digits()
+    np.save(tmp_path / "raw.npy", X[:2] * 16.0)  # sklearn's raw 0-16 digits
+    assert main(["predict", str(trained / "model.npz"), str(tmp_path / "raw.npy")]) == 0
+    assert "values in [0, 16]" in capsys.readouterr().err
 
 
 def test_without_matplotlib_train_says_how_to_get_the_plot(tmp_path):

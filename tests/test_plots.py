@@ -1,0 +1,41 @@
+"""fastnn.plots: the pictures render, and leave the user's matplotlib alone."""
+import numpy as np
+import pytest
+
+from fastnn import plots
+
+from .conftest import assert_png_not_blank
+
+matplotlib = pytest.importorskip("matplotlib", reason="plots need matplotlib (fastnn[plot])")
+
+HISTORY = {"train_cost": [1.0, 0.6, 0.4], "train_accuracy": [0.7, 0.8, 0.9],
+           "eval_cost": [1.1, 0.7, 0.5], "eval_accuracy": [0.6, 0.75, 0.85]}
+
+
+def test_learning_curves_draw_a_png(tmp_path):
+    assert_png_not_blank(plots.learning_curves(HISTORY, tmp_path / "curves.png"))
+
+
+def test_misclassified_draws_a_png_even_with_no_mistakes(tmp_path):
+    X = np.random.default_rng(0).random((5, 64))
+    y = np.arange(5)
+    assert_png_not_blank(plots.misclassified(X, y, y, tmp_path / "none.png"))
+
+
+def test_misclassified_refuses_images_that_are_not_square(tmp_path):
+    with pytest.raises(ValueError, match="not a square image"):
+        plots.misclassified(np.zeros((2, 10)), [0, 1], [1, 0], tmp_path / "x.png")
+
+
+def test_plots_leave_the_users_backend_and_pyplot_figures_alone(tmp_path):
+    import matplotlib.pyplot as plt
+
+    backend = matplotlib.get_backend()
+    open_figures = plt.get_fignums()
+    matplotlib.use("svg")
+    try:
+        plots.learning_curves(HISTORY, tmp_path / "curves.png")
+        assert matplotlib.get_backend() == "svg"
+        assert plt.get_fignums() == open_figures
+    finally:
+        matplotlib.use(backend)
