@@ -79,7 +79,7 @@ def _batch_deltas(X, Y, sample_weight, batch, params, layout, codes, dropout, ke
 
 @jit(parallel=True)
 def _update_rows_parallel(params, velocity, layout, acts, deltas, m, scale, penalty, decay,
-                          shrink, momentum, n_rows, n_chunks, row_sums, used):
+                          shrink, momentum, n_rows, n_chunks, row_sums, samples):
     # The chunking only spreads work: it does not change any weight's result.
     for c in prange(n_chunks):
         r0 = c * n_rows // n_chunks
@@ -89,7 +89,7 @@ def _update_rows_parallel(params, velocity, layout, acts, deltas, m, scale, pena
                                  momentum, r0, r1, row_sums[c])
         else:
             update_rows(params, layout, acts, deltas, m, scale, penalty, decay, shrink, r0, r1,
-                        used[c])
+                        samples[c])
 
 
 @jit()
@@ -153,9 +153,9 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     idx = np.empty(((mini_batch_size + GROUP - 1) // GROUP, sizes.max()), dtype=np.uint64)
     keys = np.empty(mini_batch_size, dtype=np.uint64)
     n_chunks = min(n_chunks, n_rows)
-    # Per chunk: momentum's per-row Σ a δ, plain SGD's flags of the rows in use.
+    # Per chunk: momentum's per-row Σ a δ, plain SGD's list of samples that update a row.
     row_sums = np.empty((n_chunks, sizes.max()), dtype=params.dtype)
-    used = np.empty((n_chunks, sizes.max()), dtype=np.bool_)
+    samples = np.empty((n_chunks, mini_batch_size), dtype=np.int64)
     eta_reg = hyper.eta * hyper.lmbda / n_train
     decay = _as_dtype_of(1.0 - eta_reg, params)
     shrink = _as_dtype_of(eta_reg, params)
@@ -170,7 +170,7 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
             if not _all_finite(deltas, m, a_off[n_layers]):
                 return False
             _update_rows_parallel(params, velocity, layout, acts, deltas, m, scale, codes.penalty,
-                                  decay, shrink, momentum, n_rows, n_chunks, row_sums, used)
+                                  decay, shrink, momentum, n_rows, n_chunks, row_sums, samples)
         else:
             _batch_deltas(X, Y, sample_weight, batch, params, layout, codes, hyper.dropout, key,
                           acts, deltas, idx, keys)
@@ -181,6 +181,6 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
                                      codes.penalty, shrink, momentum, 0, n_rows, row_sums[0])
             else:
                 update_rows(params, layout, acts, deltas, m, scale, codes.penalty, decay, shrink,
-                            0, n_rows, used[0])
+                            0, n_rows, samples[0])
         update_biases(params, velocity, layout, deltas, m, scale, momentum)
     return True

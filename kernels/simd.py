@@ -13,9 +13,9 @@ c ≤ 2 vectors of outputs, over the inputs i listed in ``idx`` (those where som
 sample is nonzero), in that order.
 
 ``row_update{1,2}`` — for 1 or 2 weight rows r and c ≤ 4 vectors of columns,
-w_r ← decay · w_r, then w_r −= (scale · a_sr) δ_s for the samples s in
-mini-batch order, skipping a sample whose a_sr are all 0 (BP4 and the SGD step
-fused: each row is read and written once per mini-batch).
+w_r ← decay · w_r, then w_r −= (scale · a_sr) δ_s for the samples s the caller
+lists (those whose a_sr are not all 0), in mini-batch order (BP4 and the SGD
+step fused: each row is read and written once per mini-batch).
 
 Every lane does exactly the scalar code's operations in the scalar code's order
 (one fused multiply-add per product, as ``contract`` lets LLVM do anyway), so
@@ -95,14 +95,29 @@ class _Emitter:
             self.builder.call(self.mstore, [value, ptr, ir.Constant(I32, self.align), mask])
 
     def full_or_masked(self, n_cols, n_vec, emit):
-        """emit(masks) twice: plain loads when all n_vec vectors are full, masked otherwise."""
+        """emit(masks) once per count of vectors that n_cols ≤ n_vec·lanes needs.
+
+        ``masks`` has one entry per vector holding some column: None (plain
+        loads and stores) for all but a partial last one, which gets its mask.
+        Masked stores are slow (microcoded on AMD), so only that one is masked,
+        and vectors past n_cols are not touched at all.
+        """
         b = self.builder
+        nv = b.sdiv(b.add(n_cols, ir.Constant(I64, self.n - 1)), ir.Constant(I64, self.n))
         full = b.icmp_signed(">=", n_cols, ir.Constant(I64, n_vec * self.n))
-        with b.if_else(full) as (then, otherwise):
-            with then:
+        nv = b.select(full, ir.Constant(I64, n_vec + 1), nv)
+        done = b.append_basic_block("cols.done")
+        switch = b.switch(nv, done)
+        for count in range(1, n_vec + 2):
+            block = b.append_basic_block(f"cols.{count}")
+            switch.add_case(ir.Constant(I64, count), block)
+            b.position_at_end(block)
+            if count > n_vec:
                 emit([None] * n_vec)
-            with otherwise:
-                emit([self.mask(n_cols, v) for v in range(n_vec)])
+            else:
+                emit([None] * (count - 1) + [self.mask(n_cols, count - 1)])
+            b.branch(done)
+        b.position_at_end(done)
 
 
 def _unpack(context, builder, sig, args, arrays, types_=None):
@@ -129,7 +144,7 @@ def _forward_block(n_samples, n_vec):
 
         def emit(masks):
             for s in range(n_samples):
-                for v in range(n_vec):
+                for v in range(len(masks)):
                     z = e.at(zp, b.add(zrow[s], ir.Constant(I64, v * e.n)))
                     b.store(e.load(z, masks[v]), acc[s][v])
             with cgutils.for_range(b, k) as loop:
@@ -139,13 +154,13 @@ def _forward_block(n_samples, n_vec):
                 x = [b.load(b.gep(ap, [b.add(arow[s], i)])) for s in range(n_samples)]
                 row = b.add(w0, b.mul(i, ldw))
                 w = [e.load(e.at(wp, b.add(row, ir.Constant(I64, v * e.n))), masks[v])
-                     for v in range(n_vec)]
+                     for v in range(len(masks))]
                 for s in range(n_samples):
                     xs = e.splat(x[s])
-                    for v in range(n_vec):
+                    for v in range(len(masks)):
                         b.store(e.fma(xs, w[v], b.load(acc[s][v])), acc[s][v])
             for s in range(n_samples):
-                for v in range(n_vec):
+                for v in range(len(masks)):
                     z = e.at(zp, b.add(zrow[s], ir.Constant(I64, v * e.n)))
                     e.store(b.load(acc[s][v]), z, masks[v])
 
@@ -178,10 +193,11 @@ ROW_VECTORS = 4
 def _row_update(n_rows):
     def codegen(context, builder, sig, args):
         e = _Emitter(context, builder, sig.args[0].dtype)
-        wp, w0, ldw, n_cols, dp, d0, ldd, ap, a0, lda, m = _unpack(
-            context, builder, sig, args[:3] + args[4:11] + args[12:], (0, 4, 7),
+        wp, w0, ldw, n_cols, dp, d0, ldd, ap, a0, lda, sp, k = _unpack(
+            context, builder, sig, args[:3] + args[4:11] + args[12:], (0, 4, 7, 10),
             types_=sig.args[:3] + sig.args[4:11] + sig.args[12:])
         dtype = sig.args[0].dtype
+        sty = context.get_value_type(sig.args[12].dtype)
         decay = context.cast(builder, args[3], sig.args[3], dtype)
         scale = context.cast(builder, args[11], sig.args[11], dtype)
         b = builder
@@ -194,27 +210,26 @@ def _row_update(n_rows):
         def emit(masks):
             d_splat = e.splat(decay)
             for r in range(n_rows):
-                for v in range(ROW_VECTORS):
+                for v in range(len(masks)):
                     w = b.fmul(e.load(col(rows[r], v), masks[v]), d_splat)
                     b.store(w, acc[r][v])
-            with cgutils.for_range(b, m) as loop:
-                s = loop.index
+            # Only the listed samples: the others' inputs are 0 for these rows
+            # and would add 0·δ.  No test in the loop, hence no mispredicted branch.
+            with cgutils.for_range(b, k) as loop:
+                s = b.load(b.gep(sp, [loop.index]))
+                if sty.width < 64:
+                    s = b.sext(s, I64)
                 drow = b.add(d0, b.mul(s, ldd))
                 arow = b.add(a0, b.mul(s, lda))
                 a = [b.load(b.gep(ap, [b.add(arow, ir.Constant(I64, r))])) for r in range(n_rows)]
-                # A sample whose inputs are 0 for these rows would add 0·δ: skip it.
-                nonzero = b.fcmp_unordered("!=", a[0], ir.Constant(e.fty, 0.0))
-                for r in range(1, n_rows):
-                    nonzero = b.or_(nonzero, b.fcmp_unordered("!=", a[r], ir.Constant(e.fty, 0.0)))
-                with b.if_then(nonzero):
-                    d = [e.load(e.at(dp, b.add(drow, ir.Constant(I64, v * e.n))), masks[v])
-                         for v in range(ROW_VECTORS)]
-                    for r in range(n_rows):
-                        c = b.fneg(e.splat(b.fmul(scale, a[r])))
-                        for v in range(ROW_VECTORS):
-                            b.store(e.fma(c, d[v], b.load(acc[r][v])), acc[r][v])
+                d = [e.load(e.at(dp, b.add(drow, ir.Constant(I64, v * e.n))), masks[v])
+                     for v in range(len(masks))]
+                for r in range(n_rows):
+                    c = b.fneg(e.splat(b.fmul(scale, a[r])))
+                    for v in range(len(masks)):
+                        b.store(e.fma(c, d[v], b.load(acc[r][v])), acc[r][v])
             for r in range(n_rows):
-                for v in range(ROW_VECTORS):
+                for v in range(len(masks)):
                     e.store(b.load(acc[r][v]), col(rows[r], v), masks[v])
 
         e.full_or_masked(n_cols, ROW_VECTORS, emit)
@@ -224,11 +239,12 @@ def _row_update(n_rows):
 
 def _make_row_update(n_rows):
     @intrinsic
-    def row_update(typingctx, W, w0, ldw, decay, n_cols, D, d0, ldd, A, a0, lda, scale, m):
+    def row_update(typingctx, W, w0, ldw, decay, n_cols, D, d0, ldd, A, a0, lda, scale,
+                   samples, k):
         if not (isinstance(W, types.Array) and W.dtype == D.dtype == A.dtype
-                and isinstance(W.dtype, types.Float)):
+                and isinstance(W.dtype, types.Float) and isinstance(samples.dtype, types.Integer)):
             return None
-        return (types.void(W, w0, ldw, decay, n_cols, D, d0, ldd, A, a0, lda, scale, m),
+        return (types.void(W, w0, ldw, decay, n_cols, D, d0, ldd, A, a0, lda, scale, samples, k),
                 _row_update(n_rows))
     return row_update
 
@@ -236,9 +252,11 @@ def _make_row_update(n_rows):
 row_update2 = _make_row_update(2)
 row_update2.__doc__ = """Rows r = 0, 1 of W at w0 + r·ldw, columns j < n_cols ≤ 4·lanes:
 
-    w_rj ← decay · w_rj,  then for s < m in order  w_rj −= (scale · a_sr) · δ_sj
+    w_rj ← decay · w_rj,  then for s = samples[0], …, samples[k − 1] in order
+    w_rj −= (scale · a_sr) · δ_sj
 
 with a_sr = A[a0 + s·lda + r] and δ_sj = D[d0 + s·ldd + j]; each δ vector is
-loaded once for both rows, and the two rows' chains of FMAs overlap."""
+loaded once for both rows, and the two rows' chains of FMAs overlap.  The
+caller lists the samples (in mini-batch order) with some a_sr ≠ 0."""
 row_update1 = _make_row_update(1)
 row_update1.__doc__ = "``row_update2`` for row 0 only."

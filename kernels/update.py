@@ -47,25 +47,32 @@ def _regularise(params, k0, k1, penalty, decay, shrink):
 
 
 @jit()
-def _used_rows(acts, m, a0, i0, i1, used):
-    """used[i − i0] ← whether some sample of the mini-batch has a_si ≠ 0, for i0 ≤ i < i1."""
-    for i in range(i0, i1):
-        used[i - i0] = False
-    for s in range(m):
-        a = acts[s]
-        for i in range(i0, i1):
-            used[i - i0] |= a[a0 + i] != 0.0
+def _samples_with_input(acts, m, a, pair, samples):
+    """List in ``samples`` the s < m with a_s,a ≠ 0 (or a_s,a+1 ≠ 0 if ``pair``); how many.
+
+    Branch-free: whether a pixel is 0 is data, not a pattern a predictor learns.
+    """
+    k = 0
+    if pair:
+        for s in range(m):
+            samples[k] = s
+            k += (acts[s, a] != 0.0) | (acts[s, a + 1] != 0.0)
+    else:
+        for s in range(m):
+            samples[k] = s
+            k += acts[s, a] != 0.0
+    return k
 
 
 @jit()
-def update_rows(params, layout, acts, deltas, m, scale, penalty, decay, shrink, r0, r1, used):
+def update_rows(params, layout, acts, deltas, m, scale, penalty, decay, shrink, r0, r1, samples):
     """Plain SGD on weight rows r0..r1 − 1, counted across all layers in order.
 
     w_ij ← decay · w_ij − Σ_s (scale · a_si) δ_sj (L2), or w_ij − shrink · sgn(w_ij)
     − Σ … (L1), the samples in mini-batch order.  Two rows at a time are loaded
-    once per mini-batch and kept in registers while all m samples update them
-    (``simd.row_update2``); rows whose input is 0 for every sample only decay.
-    ``used`` is scratch for one flag per row of a layer.
+    once per mini-batch and kept in registers while the samples with an input
+    ≠ 0 for them update them (``simd.row_update2``); rows whose input is 0 for
+    every sample only decay.  ``samples`` is scratch for m sample indices.
     """
     sizes, w_off, b_off, a_off = layout
     width = ROW_VECTORS * (32 // params.itemsize)
@@ -84,11 +91,10 @@ def update_rows(params, layout, acts, deltas, m, scale, penalty, decay, shrink, 
         else:
             _regularise(params, w0 + i0 * n_out, w0 + i1 * n_out, penalty, decay, shrink)
             keep = 1.0
-        _used_rows(acts, m, a_off[l], i0, i1, used)
         for i in range(i0, i1, 2):
             pair = i + 1 < i1
-            mm = m if used[i - i0] or (pair and used[i + 1 - i0]) else 0
-            if mm == 0 and keep == 1.0:
+            k = _samples_with_input(acts, m, a_off[l] + i, pair, samples)
+            if k == 0 and keep == 1.0:
                 continue
             for jb in range(0, n_out, width):
                 row = w0 + i * n_out + jb
@@ -96,10 +102,10 @@ def update_rows(params, layout, acts, deltas, m, scale, penalty, decay, shrink, 
                 d0 = a_off[l + 1] + jb
                 if pair:
                     row_update2(params, row, n_out, keep, cols, deltas, d0, ld, acts,
-                                a_off[l] + i, ld, scale, mm)
+                                a_off[l] + i, ld, scale, samples, k)
                 else:
                     row_update1(params, row, n_out, keep, cols, deltas, d0, ld, acts,
-                                a_off[l] + i, ld, scale, mm)
+                                a_off[l] + i, ld, scale, samples, k)
 
 
 @jit()
