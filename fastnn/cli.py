@@ -161,7 +161,7 @@ def run_train(args):
                    n_threads=args.threads, verbose=2, on_interrupt="stop")
     sizes = "-".join(str(s) for s in (X_train.shape[1], *args.hidden, len(np.unique(y_train))))
     print(f"Training {sizes} on {what}: {len(y_train)} images, η={args.eta}, λ={args.lmbda}, "
-          f"m={args.batch}, {args.epochs} epochs (the first run compiles the kernels, ~45 s; "
+          f"m={args.batch}, {args.epochs} epochs (the first run compiles the kernels, ~65 s; "
           "they are cached)", flush=True)
     started = time.perf_counter()
     with warnings.catch_warnings():
