@@ -6,49 +6,75 @@ Learning*, but with one sample per row and each mini-batch as one matrix, so
 Σ_x becomes a matrix product.  It runs exactly the kernels' algorithm: same
 initial weights and sample order (``fastnn._params``), same updates.  Slow and
 plain on purpose; no Numba.
+
+No input makes it warn.  Where IEEE arithmetic already gives the right value
+(an overflow to ±inf, a NaN that carries a diverged network's state through
+as the kernels do) the warning is switched off with ``_IEEE``; where it would
+give NaN for a well-defined value (softmax of an infinite z, 0 · ln 0 in a
+cost) the formula makes the limit explicit.  Finite, ordinary inputs take
+exactly the arithmetic they always did.
 """
 import numpy as np
 
 from ._params import initial_parameters
 
+# A decorator (not a ``with`` context: one errstate cannot be entered twice):
+# over/underflow and inf − inf → NaN pass silently, as in the compiled kernels.
+_IEEE = np.errstate(over="ignore", under="ignore", invalid="ignore")
+
 
 # Activations σ, and σ' written from a = σ(z) (the forward pass keeps only a).
+@_IEEE
 def sigmoid(z):
     # e^−|z| never overflows; same value as 1 / (1 + e^−z).
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+@_IEEE
+def _shifted(z):
+    """(z − max z, max z) per row, with 0 where z is the maximum: that is
+    z − max z for finite z, and the right limit when the maximum is ±inf
+    (where inf − inf would be NaN)."""
+    zmax = z.max(axis=1, keepdims=True)
+    return np.where(z == zmax, 0.0, z - zmax), zmax
+
+
+@_IEEE
 def softmax(z):
-    e = np.exp(z - z.max(axis=1, keepdims=True))
+    """e^(z − max z) / Σ e^(z − max z): softmax([inf, 0]) = [1, 0]."""
+    e = np.exp(_shifted(z)[0])
     return e / e.sum(axis=1, keepdims=True)
 
 
 ACTIVATIONS = {
     "sigmoid": sigmoid,
-    "tanh": np.tanh,
+    "tanh": _IEEE(np.tanh),
     "relu": lambda z: np.maximum(z, 0),
     "softmax": softmax,
     "identity": lambda z: z,
 }
 DERIVATIVES = {  # σ'(z) as a function of a = σ(z)
-    "sigmoid": lambda a: a * (1 - a),
-    "tanh": lambda a: 1 - a * a,
+    "sigmoid": _IEEE(lambda a: a * (1 - a)),
+    "tanh": _IEEE(lambda a: 1 - a * a),
     "relu": lambda a: (a > 0).astype(a.dtype),
 }
 
 
+@_IEEE
 def softplus(x):
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
 class QuadraticCost:
     @staticmethod
+    @_IEEE
     def fn(z, y, output):
         """C = ½‖a − y‖², summed over the rows."""
         return 0.5 * np.sum((ACTIVATIONS[output](z) - y) ** 2)
 
     @staticmethod
+    @_IEEE
     def delta(a, y, output):
         """δ^L = (a − y) ⊙ σ'(z^L)."""
         return (a - y) * (a * (1 - a) if output == "sigmoid" else 1)
@@ -56,9 +82,14 @@ class QuadraticCost:
 
 class CrossEntropyCost:
     @staticmethod
+    @_IEEE
     def fn(z, y, output):
-        """C = −Σ y ln a + (1 − y) ln(1 − a), from z so that ln stays finite."""
-        return np.sum(y * softplus(-z) + (1 - y) * softplus(z))
+        """C = −Σ y ln a + (1 − y) ln(1 − a), from z so that ln stays finite.
+
+        A term whose factor y or 1 − y is 0 is 0, even where its ln is infinite.
+        """
+        return np.sum(np.where(y != 0, y * softplus(-z), 0.0)
+                      + np.where(y != 1, (1 - y) * softplus(z), 0.0))
 
     @staticmethod
     def delta(a, y, output):
@@ -68,11 +99,17 @@ class CrossEntropyCost:
 
 class LogLikelihoodCost:
     @staticmethod
+    @_IEEE
     def fn(z, y, output):
-        """C = −Σ y ln softmax(z)."""
-        zmax = z.max(axis=1, keepdims=True)
-        lse = zmax + np.log(np.exp(z - zmax).sum(axis=1, keepdims=True))
-        return np.sum(np.where(y != 0, y * (lse - z), 0))
+        """C = −Σ y ln softmax(z), with −ln softmax(z)_j = logsumexp(z) − z_j.
+
+        When max z is ±inf, logsumexp(z) − z_j is taken as
+        ln Σ e^(z − max z) − (z_j − max z), its value without inf − inf.
+        """
+        shifted, zmax = _shifted(z)
+        log_total = np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        minus_log_a = np.where(np.isfinite(zmax), (zmax + log_total) - z, log_total - shifted)
+        return np.sum(np.where(y != 0, y * minus_log_a, 0))
 
     @staticmethod
     def delta(a, y, output):
@@ -135,6 +172,7 @@ class Network:
         activations, _, z_out = self._forward(X)
         return z_out if return_z else activations[-1]
 
+    @_IEEE
     def _forward(self, X, dropout=0.0, key=None, rows=None):
         """All activations [x, a^1, …, a^L] (hidden ones dropped out and
         scaled when ``dropout`` > 0), the dropout masks, and z^L."""
@@ -153,6 +191,7 @@ class Network:
             unit += w.shape[1]
         return activations, masks, z
 
+    @_IEEE
     def backprop(self, X, Y, sample_weight=None, dropout=0.0, key=None, rows=None):
         """(nabla_b, nabla_w): Σ_x w_x ∇C_x over the rows of X, by BP1–BP4."""
         activations, masks, _ = self._forward(X, dropout, key, rows)
@@ -174,6 +213,7 @@ class Network:
                     delta = delta * masks[l]
         return nabla_b, nabla_w
 
+    @_IEEE
     def update_mini_batch(self, X, Y, eta, lmbda, n, sample_weight=None, momentum=0.0,
                           penalty="l2", dropout=0.0, key=None, rows=None):
         """L2: w ← (1 − ηλ/n) w − (η/m) Σ ∇w;  L1: w ← w − (ηλ/n) sgn w − (η/m) Σ ∇w;
@@ -249,6 +289,7 @@ class Network:
         history["eta"] = eta
         return history
 
+    @_IEEE
     def total_cost(self, X, Y, lmbda=0.0, penalty="l2", sample_weight=None):
         """Σ_x w_x C_x / n + (λ/2n) Σ w² (or (λ/n) Σ |w|), as ``network2.total_cost``."""
         z = self.feedforward(X, return_z=True)
