@@ -21,8 +21,9 @@ import dask  # noqa: E402
 import joblib  # noqa: E402
 from distributed.client import FutureCancelledError  # noqa: E402
 from distributed.scheduler import KilledWorker  # noqa: E402
+from scipy.stats import loguniform, uniform  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
-from sklearn.model_selection import GridSearchCV  # noqa: E402
+from sklearn.model_selection import GridSearchCV, RandomizedSearchCV  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 
@@ -34,6 +35,7 @@ cloudpickle.register_pickle_by_value(sys.modules[__name__])
 pytestmark = pytest.mark.slow
 
 GRID = {"fastnn__eta": [0.5, 3.0], "fastnn__lmbda": [0.0, 0.1, 1.0]}
+DISTRIBUTIONS = {"fastnn__eta": loguniform(0.1, 5.0), "fastnn__lmbda": uniform(0.0, 1.0)}
 
 # How a search reports lost work: the task's workers all died (KilledWorker), or
 # joblib's per-split index arrays, scattered to the dead worker only, are gone
@@ -65,10 +67,17 @@ def digits_raw():
     return load_digits(return_X_y=True)
 
 
-def search(epochs=3, estimator=None, grid=GRID):
+def pipeline(epochs=3, estimator=None):
     estimator = estimator or FastNN(hidden_layer_sizes=(10,), random_state=0)
-    pipe = Pipeline([("scale", MinMaxScaler()), ("fastnn", estimator.set_params(epochs=epochs))])
-    return GridSearchCV(pipe, grid, cv=3)
+    return Pipeline([("scale", MinMaxScaler()), ("fastnn", estimator.set_params(epochs=epochs))])
+
+
+def search(epochs=3, estimator=None, grid=GRID):
+    return GridSearchCV(pipeline(epochs, estimator), grid, cv=3)
+
+
+def randomized_search():
+    return RandomizedSearchCV(pipeline(), DISTRIBUTIONS, n_iter=4, cv=3, random_state=0)
 
 
 def scores(search):
@@ -111,6 +120,15 @@ def test_search_on_dask_gives_the_serial_cv_results_to_the_last_digit(client, di
     with joblib.parallel_backend("dask", scatter=[X, y]):
         ours = search().fit(X, y)
     assert_same_results(ours, serial_search)
+
+
+def test_randomized_search_on_dask_gives_the_serial_cv_results_to_the_last_digit(client,
+                                                                                 digits_raw):
+    X, y = digits_raw
+    serial = randomized_search().fit(X, y)
+    with joblib.parallel_backend("dask", scatter=[X, y]):
+        ours = randomized_search().fit(X, y)
+    assert_same_results(ours, serial)
 
 
 def test_scattered_data_is_sent_once_and_every_fit_refers_to_it(client, digits_raw):
