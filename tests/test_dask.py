@@ -8,7 +8,6 @@ import os
 import signal
 import sys
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -167,6 +166,29 @@ class _DiesOnWorker(FastNN):
         return super().fit(X, y, **kwargs)
 
 
+# The Variable and Event a waiting fit signals with, and the Event that lets it go
+# (names on the fragile cluster, which this module starts afresh).
+BUSY, GO_ON = "fastnn-busy-worker", "fastnn-go-on"
+# How long a waiting fit waits if the test never lets it go (it then fits anyway).
+RELEASE_TIMEOUT = 120
+
+
+class _WaitsOnWorker(FastNN):
+    """FastNN whose fit, when ``eta == 3`` on a Dask worker, says so and waits to be let go.
+
+    It names its worker process in the Variable ``BUSY``, sets the Event
+    ``BUSY`` and waits for the Event ``GO_ON``: the test can then kill a
+    worker that is certainly busy with a fit, however slow the machine.
+    """
+
+    def fit(self, X, y, **kwargs):
+        if self.eta == 3.0 and _on_a_dask_worker():
+            distributed.Variable(BUSY).set(os.getpid())
+            distributed.Event(BUSY).set()
+            distributed.Event(GO_ON).wait(timeout=RELEASE_TIMEOUT)
+        return super().fit(X, y, **kwargs)
+
+
 def test_a_fit_that_keeps_killing_its_worker_fails_the_whole_search(fragile_client,
                                                                     digits_raw):
     X, y = digits_raw
@@ -183,20 +205,23 @@ def test_a_worker_killed_mid_search_fails_the_search_or_leaves_complete_results(
     X, y = digits_raw
     serial = search(epochs=30).fit(X, y)
     fragile_client.wait_for_workers(2)
+    started = distributed.Event(BUSY, client=fragile_client)
+    release = distributed.Event(GO_ON, client=fragile_client)
     killed = []
 
-    def kill_a_busy_worker():
-        pids = fragile_client.run(os.getpid)
-        for _ in range(3000):
-            busy = [w for w, keys in fragile_client.processing().items() if keys]
-            if busy:
-                os.kill(pids[busy[0]], signal.SIGKILL)
-                killed.append(busy[0])
-                return
-            time.sleep(0.01)
+    def kill_the_busy_worker():
+        try:
+            if started.wait(timeout=RELEASE_TIMEOUT):
+                pid = distributed.Variable(BUSY, client=fragile_client).get(timeout=10)
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+        finally:
+            # The other waiting fits, and the killed one's retry, go on.
+            release.set()
 
-    killer = threading.Thread(target=kill_a_busy_worker)
-    grid_search = search(epochs=30)
+    waiting = _WaitsOnWorker(hidden_layer_sizes=(10,), random_state=0)
+    grid_search = search(epochs=30, estimator=waiting)
+    killer = threading.Thread(target=kill_the_busy_worker)
     with joblib.parallel_backend("dask", scatter=[X, y]):
         killer.start()
         try:
@@ -206,5 +231,6 @@ def test_a_worker_killed_mid_search_fails_the_search_or_leaves_complete_results(
         else:
             # Dask re-ran the lost fits elsewhere: every score must be there.
             assert_same_results(grid_search, serial)
-    killer.join()
-    assert killed, "the search finished before a worker could be killed"
+        finally:
+            killer.join()
+    assert killed, "no fit signalled that it had started on a worker"
