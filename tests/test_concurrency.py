@@ -23,6 +23,8 @@ from fastnn._threads import effective_n_threads, numba_threads
 # mini_batch_size >= PARALLEL_MIN_BATCH and 2 threads: the parallel paths run.
 PARALLEL = dict(hidden_layer_sizes=(16,), epochs=2, mini_batch_size=32, n_threads=2)
 SCRIPT_TIMEOUT = 240  # a cold numba cache compiles every kernel first
+# Four digits fits at once take about a second; the rest is room for a loaded machine.
+CONCURRENT_TIMEOUT = 120
 
 # A script for a fresh interpreter; prints one verdict line, or numba kills it.
 LAYER_SCRIPT = textwrap.dedent("""
@@ -40,11 +42,14 @@ LAYER_SCRIPT = textwrap.dedent("""
     X = X / 16.0
     def fit(seed):
         return FastNN(random_state=seed, **{parallel}).fit(X, y)
+    def model(clf):
+        return [*clf.coefs_, *clf.intercepts_, np.array(clf.loss_curve_)]
     if sys.argv[1] == "threads":
-        alone = [fit(seed).coefs_[0] for seed in range(4)]
+        alone = [model(fit(seed)) for seed in range(4)]
         with ThreadPoolExecutor(4) as pool:
-            together = [clf.coefs_[0] for clf in pool.map(fit, range(4))]
-        same = all(np.array_equal(a, b) for a, b in zip(alone, together))
+            together = [model(clf) for clf in pool.map(fit, range(4))]
+        same = all(len(a) == len(b) and all(np.array_equal(u, v) for u, v in zip(a, b))
+                   for a, b in zip(alone, together))
         print("same" if same else "different")
     else:
         clf = fit(0)
@@ -86,10 +91,35 @@ def same_model(a, b):
 
 # -- thread safety ------------------------------------------------------------
 
+def in_a_daemon_thread(function, timeout):
+    """``function()``'s result, or a failure if it has not returned within ``timeout`` s.
+
+    A deadlocked fit then fails this test instead of hanging the suite: the
+    stuck daemon thread is left behind and cannot keep the interpreter alive.
+    """
+    outcome = {}
+
+    def run():
+        try:
+            outcome["result"] = function()
+        except BaseException as error:  # re-raised in the test's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        pytest.fail(f"still running after {timeout} s: a deadlock?")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 def test_four_threads_fit_the_models_they_fit_one_after_another(digits):
+    # One after another first: the kernels are compiled before the clock starts.
     alone = [fit_digits(digits, seed) for seed in range(4)]
-    together = Parallel(n_jobs=4, backend="threading")(
-        delayed(fit_digits)(digits, seed) for seed in range(4))
+    together = in_a_daemon_thread(lambda: Parallel(n_jobs=4, backend="threading")(
+        delayed(fit_digits)(digits, seed) for seed in range(4)), timeout=CONCURRENT_TIMEOUT)
     assert all(same_model(a, b) for a, b in zip(alone, together))
 
 
