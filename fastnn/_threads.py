@@ -3,16 +3,29 @@
 The estimators call ``numba_threads(n_threads)`` around every kernel call and
 ``n_chunks`` to choose ``train_epoch``'s serial or parallel path.
 
-**The threads rule** (``n_threads=None``): inside a worker thread of an outer
-parallel level (joblib's threading backend, a Dask worker's task) one thread,
-because that level already runs one job per core or per worker slot;
-everywhere else the smallest of
+**The threads rule** (``n_threads=None``): the smallest of
 
 - numba's own setting for the calling thread (``numba.set_num_threads``,
   ``NUMBA_NUM_THREADS``; joblib's loky workers get ``cores // n_jobs`` there),
 - the OpenMP limit of the calling thread (``threadpoolctl.threadpool_limits``,
-  ``OMP_NUM_THREADS``; Dask's nanny starts workers with ``OMP_NUM_THREADS=1``).
+  ``OMP_NUM_THREADS``; Dask's nanny starts workers with ``OMP_NUM_THREADS=1``),
+- the share of an outer parallel level the call runs in, where ``cores`` is
+  ``NUMBA_NUM_THREADS`` (loky sets it to ``cores // n_jobs`` in its workers)
+  at most ``joblib.cpu_count()`` (which honours affinity and cgroup quotas):
 
+  * in a Dask worker's task, ``cores // t``, with ``t`` the threads of all the
+    Dask workers in this process (``Worker(nthreads=...)``).  Workers in other
+    processes on the machine are not seen: the nanny's ``OMP_NUM_THREADS=1``
+    (the limit above) is what keeps them apart, unless the cluster changes
+    ``distributed.nanny.pre-spawn-environ``;
+  * in a job of joblib's threading backend, ``cores // k``, with ``k`` the
+    threads of the ``multiprocessing.pool.ThreadPool`` that runs it (joblib's
+    effective ``n_jobs``);
+  * in any other thread that joblib runs as a nested job, 1: the outer level's
+    size cannot be known there, and one thread never oversubscribes.
+
+A call in the main thread (a script, a loky worker) has no outer share: its
+limits are numba's and OpenMP's, which loky sets in the worker's environment.
 An explicit ``n_threads=k`` always wins (capped at ``NUMBA_NUM_THREADS``).
 
 **The threading layer** is numba's to choose and the user's to override
@@ -25,6 +38,8 @@ Linux without TBB) cannot run in a process ``fork()``-ed after it started:
 numba kills such a child with SIGTERM, and a ``multiprocessing.Pool`` then
 waits forever for its task, so fastnn raises a clear error in the child first.
 """
+import functools
+import multiprocessing.pool
 import os
 import sys
 import threading
@@ -100,30 +115,83 @@ def effective_n_threads(n_threads, numba_setting=None):
         numba_setting = numba.get_num_threads()
     if n_threads is not None:
         return max(1, min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
-    if _in_outer_worker_thread():
-        return 1
-    return max(1, min(numba_setting, _openmp_limit()))
+    return max(1, min(numba_setting, _openmp_limit(), _outer_share()))
 
 
-def _in_outer_worker_thread():
-    """True in a joblib threading-backend worker or in a Dask worker's task."""
+def _outer_share():
+    """This thread's share of the cores under an outer parallel level, or a big number."""
     if threading.current_thread() is threading.main_thread():
         # loky workers run tasks in their main thread; their limits are in the
         # environment, which the caller reads.
-        return False
+        return sys.maxsize
+    dask_threads = _dask_worker_threads()
+    if dask_threads is not None:
+        return max(1, _cores() // dask_threads)
     from joblib.parallel import get_active_backend
 
     backend, _ = get_active_backend()
-    if getattr(backend, "nesting_level", 0) >= 1:
-        return True
+    if (getattr(backend, "nesting_level", 0) or 0) < 1:
+        return sys.maxsize
+    pool_threads = _thread_pool_size()
+    return max(1, _cores() // pool_threads) if pool_threads else 1
+
+
+def _dask_worker_threads():
+    """Threads of all the Dask workers in this process, if this thread runs a Dask task."""
     distributed = sys.modules.get("distributed")
-    if distributed is not None:
-        try:
-            distributed.get_worker()
-            return True
-        except ValueError:
-            pass
-    return False
+    if distributed is None:
+        return None
+    try:
+        worker = distributed.get_worker()
+    except ValueError:
+        return None
+    # A LocalCluster(processes=False) runs several workers in one process.
+    workers = [w for w in getattr(type(worker), "_instances", ()) if _is_live(w)] or [worker]
+    return sum(max(1, _worker_nthreads(w)) for w in workers)
+
+
+def _worker_nthreads(worker):
+    state = getattr(worker, "state", worker)
+    return int(getattr(state, "nthreads", 1) or 1)
+
+
+def _is_live(worker):
+    status = getattr(getattr(worker, "status", None), "name", "running")
+    return status in ("init", "starting", "running", "paused", "closing_gracefully")
+
+
+def _thread_pool_size():
+    """Threads of the ``multiprocessing.pool.ThreadPool`` running this thread, or None.
+
+    joblib's threading backend runs its jobs in such a pool and keeps no link
+    from a job to its ``n_jobs``; the pool's worker threads are found by the
+    task queue they were started with (``Thread._args[0]``), which every
+    worker of one pool shares.  Anything unexpected gives None, hence 1 thread.
+    """
+    worker = multiprocessing.pool.worker
+    me = threading.current_thread()
+    try:
+        if getattr(me, "_target", None) is not worker:
+            return None
+        queue = me._args[0]
+        return sum(1 for thread in threading.enumerate()
+                   if getattr(thread, "_target", None) is worker
+                   and thread._args[0] is queue)
+    except (AttributeError, IndexError, TypeError):
+        return None
+
+
+def _cores():
+    """The cores an outer level shares out: numba's pool, at most the usable cores."""
+    return max(1, min(numba.config.NUMBA_NUM_THREADS, _usable_cores()))
+
+
+@functools.cache
+def _usable_cores():
+    """Cores this process may use (affinity, cgroup quotas), as joblib counts them; ~50 us."""
+    from joblib import cpu_count
+
+    return cpu_count()
 
 
 def _openmp_limit():

@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 import joblib
 from joblib import Parallel, delayed
+from joblib._parallel_backends import ThreadingBackend
 from threadpoolctl import threadpool_limits
 
-from fastnn import FastNN, kernels
+from fastnn import FastNN, _threads, kernels
 from fastnn._threads import effective_n_threads, numba_threads
 
 # mini_batch_size >= PARALLEL_MIN_BATCH and 2 threads: the parallel paths run.
@@ -195,10 +196,35 @@ def test_default_threads_honour_numbas_own_setting():
         assert effective_n_threads(None) == 1
 
 
-def test_default_threads_are_one_per_job_inside_joblibs_threading_backend():
+def test_default_threads_in_joblibs_threading_backend_share_the_cores_between_its_jobs():
+    cores = min(numba.config.NUMBA_NUM_THREADS, joblib.cpu_count())
     shares = Parallel(n_jobs=2, backend="threading")(
         delayed(effective_n_threads)(None) for _ in range(2))
-    assert shares == [1, 1]
+    assert shares == [max(1, cores // 2)] * 2
+
+
+def test_default_threads_in_joblibs_threading_backend_grow_with_the_cores_per_job(monkeypatch):
+    # 8 cores for 4 jobs: 2 threads each, as many as numba's pool allows here.
+    monkeypatch.setattr(_threads, "_cores", lambda: 8)
+    shares = Parallel(n_jobs=4, backend="threading")(
+        delayed(effective_n_threads)(None) for _ in range(4))
+    assert shares == [min(2, numba.config.NUMBA_NUM_THREADS)] * 4
+
+
+def test_default_threads_are_one_in_a_nested_joblib_job_of_unknown_size(monkeypatch):
+    # A thread that joblib's context calls nested, outside any ThreadPool: the
+    # outer level's size cannot be found, so one thread, whatever the cores.
+    monkeypatch.setattr(_threads, "_cores", lambda: 8)
+    seen = []
+
+    def nested_job():
+        with joblib.parallel_config(backend=ThreadingBackend(nesting_level=1)):
+            seen.append(effective_n_threads(None))
+
+    thread = threading.Thread(target=nested_job)
+    thread.start()
+    thread.join()
+    assert seen == [1]
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 
+import numba
 import numpy as np
 import pytest
 
@@ -25,8 +26,10 @@ from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
 
-from fastnn import FastNN  # noqa: E402
+from fastnn import FastNN, _threads  # noqa: E402
+from fastnn._threads import effective_n_threads  # noqa: E402
 
 # Workers unpickle the estimator defined below by value: they need not import tests/.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -147,6 +150,60 @@ def test_scattered_data_is_sent_once_and_every_fit_refers_to_it(client, digits_r
     # Each fit takes X and y as references to the two scattered copies: the
     # arrays travelled once (to each worker), not inside every task.
     assert all(scattered <= deps for deps in fits)
+
+
+def _default_threads_and_omp_limit():
+    return effective_n_threads(None), os.environ.get("OMP_NUM_THREADS")
+
+
+def _default_threads_and_core_share_without_an_omp_limit():
+    """What a task's fit would use if the nanny had set no OpenMP limit, and the expected share."""
+    worker = distributed.get_worker()
+    cores = min(numba.config.NUMBA_NUM_THREADS, joblib.cpu_count())
+    saved = os.environ.pop("OMP_NUM_THREADS", None)
+    try:
+        with threadpool_limits(limits=cores, user_api="openmp"):
+            return effective_n_threads(None), max(1, cores // worker.state.nthreads)
+    finally:
+        if saved is not None:
+            os.environ["OMP_NUM_THREADS"] = saved
+
+
+def test_a_dask_tasks_default_threads_honour_the_nannys_omp_limit(client):
+    futures = [client.submit(_default_threads_and_omp_limit, pure=False) for _ in range(4)]
+    assert client.gather(futures) == [(1, "1")] * 4
+
+
+def test_a_dask_tasks_default_threads_are_its_workers_core_share(client):
+    # One thread per worker, 2 workers on this machine's cores: the share is
+    # all of them (2 on 2 cores), which a rule of "1 in any task" would miss.
+    futures = [client.submit(_default_threads_and_core_share_without_an_omp_limit, pure=False)
+               for _ in range(2)]
+    used, expected = zip(*client.gather(futures))
+    assert used == expected
+
+
+def test_dask_workers_sharing_one_process_share_its_cores(monkeypatch):
+    # Two worker threads in this very process, no nanny: each task's fits get
+    # half the cores, where a rule blind to the workers would give them all.
+    cores = min(numba.config.NUMBA_NUM_THREADS, joblib.cpu_count())
+    # The module's nannies set their workers' OMP_NUM_THREADS=1 here too.
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    if in_a_new_thread(_threads._openmp_limit) < cores:
+        pytest.skip("an OpenMP runtime caps new threads here, the share cannot show")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address="127.0.0.1:0") as cluster, \
+            distributed.Client(cluster, set_as_default=False) as in_process:
+        futures = [in_process.submit(effective_n_threads, None, pure=False) for _ in range(2)]
+        assert in_process.gather(futures) == [max(1, cores // 2)] * 2
+
+
+def in_a_new_thread(function):
+    result = []
+    thread = threading.Thread(target=lambda: result.append(function()))
+    thread.start()
+    thread.join()
+    return result[0]
 
 
 def _on_a_dask_worker():
