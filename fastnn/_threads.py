@@ -28,15 +28,29 @@ A call in the main thread (a script, a loky worker) has no outer share: its
 limits are numba's and OpenMP's, which loky sets in the worker's environment.
 An explicit ``n_threads=k`` always wins (capped at ``NUMBA_NUM_THREADS``).
 
-**The threading layer** is numba's to choose and the user's to override
-(``NUMBA_THREADING_LAYER``): fastnn never sets it, because that would change
-every other numba library in the process.  It guards instead against the two
-hazards of the layers it may be given.  ``workqueue`` aborts the whole process
-when two Python threads launch parallel kernels at once, so fastnn's kernel
-calls take turns under that layer.  GNU OpenMP (``omp``, numba's default on
-Linux without TBB) cannot run in a process ``fork()``-ed after it started:
-numba kills such a child with SIGTERM, and a ``multiprocessing.Pool`` then
-waits forever for its task, so fastnn raises a clear error in the child first.
+**The threading layer** is numba's default order, ``tbb`` > ``omp`` >
+``workqueue``, with TBB made available rather than forced.  TBB is the layer
+fastnn wants: of the runtimes a Linux install has, it is the only one that is
+both thread-safe (fits launched from several Python threads at once) and
+fork-safe (a ``fork()``-ed child can run kernels); GNU OpenMP is only the
+former, ``workqueue`` neither.  It is not a Python dependency because no
+wheel makes it loadable: pip's ``tbb`` wheel puts ``libtbb.so.12`` in
+``<venv>/lib``, which the dynamic loader does not search and numba's
+``tbbpool`` has no RUNPATH for (numba#6108), so numba falls back to ``omp``
+unless ``LD_LIBRARY_PATH`` names that folder.  Debian's ``libtbb12`` (2021.8;
+numba needs >= 2021.6) and conda's ``tbb`` are found as they are: CI installs
+``libtbb12`` and the README recommends it.  fastnn never sets
+``NUMBA_THREADING_LAYER`` or ``numba.config.THREADING_LAYER`` itself: the
+layer is chosen once per process for every numba library in it, so it is the
+user's choice, not a library's.
+
+Without TBB fastnn guards the hazards of the other two layers.  ``workqueue``
+aborts the whole process when two Python threads launch parallel kernels at
+once, so fastnn's kernel calls take turns under that layer.  GNU OpenMP
+(``omp``, numba's default on Linux without TBB) cannot run in a process
+``fork()``-ed after it started: numba kills such a child with SIGTERM, and a
+``multiprocessing.Pool`` then waits forever for its task, so fastnn raises a
+clear error in the child first.
 """
 import functools
 import multiprocessing.pool
@@ -62,8 +76,8 @@ _FORK_ERROR = (
     "does not survive fork() (numba would kill this process and a "
     "multiprocessing pool would wait for it forever).  Start workers with "
     "multiprocessing.get_context('forkserver') or 'spawn', use joblib's default "
-    "'loky' backend, or run the parent with the fork-safe TBB layer "
-    "(NUMBA_THREADING_LAYER=tbb, needs Intel TBB)."
+    "'loky' backend, or install Intel TBB (Debian: apt-get install libtbb12; "
+    "conda install tbb), whose fork-safe layer numba then picks by default."
 )
 _forked_after_gnu_openmp = False
 
