@@ -202,7 +202,7 @@ def _cores():
 
 @functools.cache
 def _usable_cores():
-    """Cores this process may use (affinity, cgroup quotas), as joblib counts them; ~50 us."""
+    """Cores this process may use (affinity, cgroup quotas), as joblib counts them (~0.3 ms)."""
     from joblib import cpu_count
 
     return cpu_count()
