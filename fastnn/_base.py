@@ -9,16 +9,16 @@ import os
 import sys
 import time
 import warnings
+from types import SimpleNamespace
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import train_test_split
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
-from . import _checkpoint, kernels
+from . import _checkpoint, _monitor, _rollback, kernels
 from ._params import initial_parameters, make_rng, pack, unpack
 from ._schedule import Schedule
 from ._threads import n_chunks, numba_threads
@@ -60,24 +60,24 @@ class BaseFastNN(BaseEstimator):
     # -- the fit entry points -------------------------------------------------
 
     def _fit(self, X, y, sample_weight, eval_set, incremental, classes=None, resume=None):
-        """Validate, then train; a fit that fails before its first epoch
-        leaves the estimator exactly as it was.  ``resume`` is a checkpoint's
-        (state, best weights)."""
-        before = dict(self.__dict__)
+        """Validate, then train; a fit that fails (or is interrupted) before its
+        first epoch leaves the estimator exactly as it was.  ``resume`` is a
+        checkpoint's (state, best weights)."""
+        kept = _rollback.keep(self)
         try:
             *data, checkpoint = self._prepare(X, y, sample_weight, eval_set, incremental,
                                               classes, resume)
+            run = self._begin(*data, checkpoint, schedule=not incremental,
+                              best_params=resume[1] if resume else None)
         except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
+            _rollback.put_back(self, kept)
             raise
         if incremental:
             epochs = 1
         else:
             # A resumed fit runs to the epoch the interrupted one was asked for.
             epochs = checkpoint["epochs"] - self.n_iter_ if checkpoint else self.epochs
-        self._train(*data, epochs=epochs, schedule=not incremental, checkpoint=checkpoint,
-                    best_params=resume[1] if resume else None)
+        self._train(run, epochs)
         return self
 
     @classmethod
@@ -144,7 +144,7 @@ class BaseFastNN(BaseEstimator):
         if eval_set is not None:
             if incremental:
                 raise ValueError("partial_fit takes no eval_set; pass it to fit.")
-            evaluation = self._check_eval_set(eval_set, X.dtype)
+            evaluation = _monitor.check_eval_set(self, eval_set, X.dtype)
         checkpoint = None
         if not incremental and (resume is not None or self.checkpoint_dir is not None):
             arrays = (X, Y, sample_weight, *(evaluation[:2] if evaluation else (None, None)))
@@ -155,8 +155,8 @@ class BaseFastNN(BaseEstimator):
 
         if evaluation is None and self.validation_fraction is not None and not incremental:
             seed = resume[0]["split_seed"] if resume else int(rng.integers(2 ** 31))
-            X, Y, y, sample_weight, evaluation = self._split_validation(X, Y, y, sample_weight,
-                                                                        seed)
+            X, Y, y, sample_weight, evaluation = _monitor.split_validation(
+                self, X, Y, y, sample_weight, seed)
             if checkpoint is not None:
                 checkpoint["split_seed"] = seed
         self._rng = rng
@@ -181,13 +181,11 @@ class BaseFastNN(BaseEstimator):
 
     # -- the epoch loop -------------------------------------------------------
 
-    def _train(self, X, Y, y, sample_weight, params, velocity, evaluation, epochs, schedule,
-               checkpoint=None, best_params=None):
+    def _begin(self, X, Y, y, sample_weight, params, velocity, evaluation, checkpoint, schedule,
+               best_params):
+        """Everything the epochs share, with ``params`` committed as the model
+        and a first ``Snapshot`` of it to go back to."""
         sizes = np.array([X.shape[1], *self._hidden_sizes(), Y.shape[1]], dtype=np.int64)
-        layout = kernels.make_layout(sizes)[0]
-        codes = kernels.Codes(*self._codes(), kernels.PENALTIES[self.penalty])
-        n = X.shape[0]
-        mini_batch_size = min(self.mini_batch_size, n)
         plan = Schedule(self.eta, self.eta_schedule if schedule else "constant",
                         self.n_iter_no_change if schedule else None,
                         self.restore_best and schedule)
@@ -195,55 +193,77 @@ class BaseFastNN(BaseEstimator):
             plan.restore(checkpoint["schedule"], best_params)
         self._commit(params, velocity, sizes)
         self.__dict__.pop("best_epoch_", None)
-        problem = None
+        run = SimpleNamespace(
+            X=X, Y=Y, y=y, sample_weight=sample_weight, params=params, velocity=velocity,
+            evaluation=evaluation, checkpoint=checkpoint, sizes=sizes, plan=plan,
+            layout=kernels.make_layout(sizes)[0], n=X.shape[0],
+            codes=kernels.Codes(*self._codes(), kernels.PENALTIES[self.penalty]),
+            mini_batch_size=min(self.mini_batch_size, X.shape[0]))
+        run.last = _rollback.Snapshot(self, plan)
+        return run
+
+    def _train(self, run, epochs):
+        """Up to ``epochs`` epochs, then the best weights and the final checkpoint.
+
+        Whatever instant a Ctrl-C lands (or a divergence or any error stops
+        the loop), the estimator goes back to ``run.last``, the snapshot of
+        the last completed epoch, and is finished from there.
+        """
+        try:
+            problem = self._epochs(run, epochs)
+            if problem is not None:
+                run.last.restore(self, run.plan)
+            self._finish(run, problem, write=True)
+        except BaseException as exc:
+            run.last.restore(self, run.plan)
+            problem = _rollback.interrupt_of(exc)
+            if problem is None:
+                raise
+            self._finish(run, problem, write=False)
+        self._act_on(problem)
+
+    def _epochs(self, run, epochs):
+        """The loop of ``network2.SGD``; returns the divergence that stopped it, if any."""
+        plan = run.plan
         with numba_threads(self.n_threads) as n_threads, tqdm(
                 total=epochs, unit="epoch", desc=type(self).__name__, leave=False,
                 file=sys.stderr, disable=self.verbose < 2) as progress:
-            chunks = n_chunks(n_threads, mini_batch_size)
+            chunks = n_chunks(n_threads, run.mini_batch_size)
             for _ in range(epochs):
-                try:
-                    started = time.perf_counter()
-                    order = self._rng.permutation(n)
-                    # numba returns uint64 as a Python int: make it uint64 again.
-                    key = np.uint64(kernels.epoch_key(int(self._rng.integers(2 ** 63)),
-                                                      self.n_iter_))
-                    hyper = kernels.Hyper(float(plan.eta), float(self.lmbda),
-                                          float(self.momentum), float(self.dropout))
-                    finite = kernels.train_epoch(X, Y, sample_weight, order, params, velocity,
-                                                 layout, codes, hyper, key, n, mini_batch_size,
-                                                 chunks)
-                    monitors = None
-                    if finite and np.all(np.isfinite(params)):
-                        monitors = self._monitor(X, Y, y, sample_weight, params, layout,
-                                                 evaluation)
-                    if monitors is None or not np.isfinite(monitors[0]):
-                        problem = self._divergence(plan.eta)
-                        break
-                    self._record(monitors, evaluation, started, n, progress)
-                    progress.update()
-                    self._commit(params, velocity, sizes)
-                    score = monitors[3] if evaluation is not None else monitors[1]
-                    if plan.update(score, self.n_iter_ - 1, params):
-                        break
-                    if checkpoint is not None and self.n_iter_ % self.checkpoint_every == 0:
-                        _checkpoint.save_progress(self, checkpoint, plan, finished=False)
-                except (KeyboardInterrupt, SystemError) as exc:
-                    # A Ctrl-C that lands while a compiled kernel returns its
-                    # result reaches us as a SystemError caused by it.
-                    interrupt = exc if isinstance(exc, KeyboardInterrupt) else exc.__cause__
-                    if not isinstance(interrupt, KeyboardInterrupt):
-                        raise
-                    # The epoch in flight is dropped: the estimator keeps the
-                    # last completed one (``_commit``) and its history.
-                    problem = interrupt
+                started = time.perf_counter()
+                order = self._rng.permutation(run.n)
+                # numba returns uint64 as a Python int: make it uint64 again.
+                key = np.uint64(kernels.epoch_key(int(self._rng.integers(2 ** 63)),
+                                                  self.n_iter_))
+                hyper = kernels.Hyper(float(plan.eta), float(self.lmbda), float(self.momentum),
+                                      float(self.dropout))
+                finite = kernels.train_epoch(run.X, run.Y, run.sample_weight, order, run.params,
+                                             run.velocity, run.layout, run.codes, hyper, key,
+                                             run.n, run.mini_batch_size, chunks)
+                monitors = (_monitor.monitors(self, run)
+                            if finite and np.all(np.isfinite(run.params)) else None)
+                if monitors is None:
+                    return self._divergence(plan.eta)
+                self._record(monitors, run)
+                score = monitors[3] if run.evaluation is not None else monitors[1]
+                stop = plan.update(score, self.n_iter_ - 1, run.params)
+                run.last = _rollback.Snapshot(self, plan)
+                _monitor.report(self, monitors, run, started, progress)
+                if stop:
                     break
-        if plan.best_params is not None:
-            self._set_parameters(plan.best_params, sizes)
-            self.best_epoch_ = plan.best_epoch
-        self.eta_ = plan.eta
-        if checkpoint is not None and problem is None:
-            _checkpoint.save_progress(self, checkpoint, plan, finished=True)
-        self._act_on(problem)
+                if run.checkpoint is not None and self.n_iter_ % self.checkpoint_every == 0:
+                    _checkpoint.save_progress(self, run.checkpoint, plan, finished=False)
+        return None
+
+    def _finish(self, run, problem, write):
+        """End with the best epoch's weights when early stopping kept them, and
+        write the final checkpoint (``write``) of a fit that ran to its end."""
+        if run.plan.best_params is not None:
+            self._set_parameters(run.plan.best_params, run.sizes)
+            self.best_epoch_ = run.plan.best_epoch
+        self.eta_ = run.plan.eta
+        if write and run.checkpoint is not None and problem is None:
+            _checkpoint.save_progress(self, run.checkpoint, run.plan, finished=True)
 
     def _divergence(self, eta):
         return FloatingPointError(
@@ -271,44 +291,14 @@ class BaseFastNN(BaseEstimator):
         self._set_parameters(params, sizes)
         self._velocity = velocity.copy()
 
-    def _monitor(self, X, Y, y, sample_weight, params, layout, evaluation):
-        """(train cost, train score, eval cost, eval score), as network2.SGD.
-
-        Each cost is Σ_x w_x C_x / n plus the penalty with that set's own n,
-        like ``network2.total_cost`` (which the evaluation cost also uses).
-        """
-        hidden, out_act, cost = self._codes()
-        penalty = kernels.PENALTIES[self.penalty]
-        outputs, total = kernels.evaluate(X, Y, sample_weight, params, layout, hidden, out_act,
-                                          cost)
-        n = X.shape[0]
-        train = (total / n + kernels.penalty_cost(params, layout, penalty, self.lmbda, n),
-                 self._score_outputs(outputs, y))
-        if evaluation is None:
-            return (*train, None, None)
-        X_eval, Y_eval, y_eval = evaluation
-        ones = np.ones(X_eval.shape[0], dtype=X_eval.dtype)
-        outputs, total = kernels.evaluate(X_eval, Y_eval, ones, params, layout, hidden, out_act,
-                                          cost)
-        n_eval = X_eval.shape[0]
-        return (*train,
-                total / n_eval + kernels.penalty_cost(params, layout, penalty, self.lmbda, n_eval),
-                self._score_outputs(outputs, y_eval))
-
-    def _record(self, monitors, evaluation, started, n, progress):
+    def _record(self, monitors, run):
+        """Make the epoch just run part of the model: its history, ``n_iter_``,
+        weights and velocity together (``_train`` rolls back a half-done one)."""
         for key, value in zip(self._history_keys(), monitors):
             if value is not None:
                 self.history_[key].append(float(value))
         self.n_iter_ += 1
-        if self.verbose:
-            shown = monitors[:2] if evaluation is None else monitors[2:]
-            n_shown = len(evaluation[2]) if evaluation is not None else n
-            line = (f"Epoch {self.n_iter_ - 1}: {self._format_score(shown[1], n_shown)}, "
-                    f"cost {shown[0]:.3f}, {time.perf_counter() - started:.2f} s")
-            if progress.disable:
-                print(line, flush=True)
-            else:  # above the progress bar, not through it
-                progress.write(line, file=sys.stdout)
+        self._commit(run.params, run.velocity, run.sizes)
 
     # -- helpers --------------------------------------------------------------
 
@@ -339,29 +329,6 @@ class BaseFastNN(BaseEstimator):
 
     def _output_activation(self):
         return kernels.OUTPUT_OF_COST[self._cost_name()]
-
-    def _check_eval_set(self, eval_set, dtype):
-        if not (isinstance(eval_set, (tuple, list)) and len(eval_set) == 2):
-            raise ValueError("eval_set must be a pair (X_eval, y_eval).")
-        X_eval, y_eval = validate_data(self, *eval_set, reset=False, dtype=dtype, order="C",
-                                       multi_output=self._multi_output,
-                                       y_numeric=self._multi_output)
-        return X_eval, self._eval_targets(y_eval, dtype), y_eval
-
-    def _split_validation(self, X, Y, y, sample_weight, seed):
-        """Hold out ``validation_fraction`` of the data as evaluation data
-        (stratified for classifiers), as ``network2`` holds out MNIST's 10,000."""
-        stratify = y if self._stratify else None
-        try:
-            train, held = train_test_split(np.arange(X.shape[0]), test_size=self.validation_fraction,
-                                           random_state=seed, stratify=stratify)
-        except ValueError as exc:
-            raise ValueError(f"validation_fraction={self.validation_fraction} cannot split "
-                             f"{X.shape[0]} samples: {exc}") from None
-        train.sort()
-        held.sort()
-        return (X[train], Y[train], y[train], sample_weight[train],
-                (X[held], Y[held], y[held]))
 
     def _set_parameters(self, params, sizes):
         weights, biases = unpack(params.copy(), sizes)

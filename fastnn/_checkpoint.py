@@ -79,9 +79,9 @@ def save_progress(estimator, checkpoint, plan, finished):
     try:
         write(estimator, estimator.checkpoint_dir, state, plan.best_params)
     except OSError as exc:
-        # save_progress <- _train <- _fit <- fit <- the user's call
+        # save_progress <- _epochs or _finish <- _train <- _fit <- fit <- the user's call
         warnings.warn(f"checkpoint after epoch {estimator.n_iter_} not written ({exc}); "
-                      "training goes on.", RuntimeWarning, stacklevel=5)
+                      "training goes on.", RuntimeWarning, stacklevel=6)
 
 
 def write(estimator, folder, state, best_params):

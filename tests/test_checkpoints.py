@@ -3,7 +3,7 @@
 The kill tests run a real fit in a child process and SIGKILL it; the child
 prints the book's per-epoch lines (``verbose=1``), which is how the parent
 knows how far it got.  A "gated" child stops inside the print of a chosen
-epoch's line (before that epoch is committed), so the kill lands at a known
+epoch's line (before that epoch is checkpointed), so the kill lands at a known
 epoch; an ungated child is killed wherever it happens to be, possibly in the
 middle of writing a checkpoint.
 """

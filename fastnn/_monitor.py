@@ -1,0 +1,93 @@
+"""What the epoch loop measures and says after each epoch, as ``network2.SGD``.
+
+``monitors`` gives the four numbers that go into ``history_`` (cost and score
+on the training and the evaluation data); ``report`` prints the book's
+``Epoch 3: 9512 / 10000`` line and moves the progress bar.  The evaluation
+data is ``fit``'s ``eval_set`` (``check_eval_set``) or a share of the
+training data held out (``split_validation``).
+"""
+import sys
+import time
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import validate_data
+
+from . import kernels
+
+
+def check_eval_set(estimator, eval_set, dtype):
+    """(X_eval, Y_eval, y_eval) from ``eval_set``, validated as the training data."""
+    if not (isinstance(eval_set, (tuple, list)) and len(eval_set) == 2):
+        raise ValueError("eval_set must be a pair (X_eval, y_eval).")
+    X_eval, y_eval = validate_data(estimator, *eval_set, reset=False, dtype=dtype, order="C",
+                                   multi_output=estimator._multi_output,
+                                   y_numeric=estimator._multi_output)
+    return X_eval, estimator._eval_targets(y_eval, dtype), y_eval
+
+
+def split_validation(estimator, X, Y, y, sample_weight, seed):
+    """Hold out ``validation_fraction`` of the data as evaluation data
+    (stratified for classifiers), as ``network2`` holds out MNIST's 10,000."""
+    fraction = estimator.validation_fraction
+    stratify = y if estimator._stratify else None
+    try:
+        train, held = train_test_split(np.arange(X.shape[0]), test_size=fraction,
+                                       random_state=seed, stratify=stratify)
+    except ValueError as exc:
+        raise ValueError(f"validation_fraction={fraction} cannot split {X.shape[0]} "
+                         f"samples: {exc}") from None
+    train.sort()
+    held.sort()
+    return X[train], Y[train], y[train], sample_weight[train], (X[held], Y[held], y[held])
+
+
+def monitors(estimator, run):
+    """(train cost, train score, eval cost, eval score), or None if the
+    training cost is not finite (the epoch diverged).
+
+    Each cost is Σ_x w_x C_x / n plus the penalty with that set's own n,
+    like ``network2.total_cost`` (which the evaluation cost also uses).
+    """
+    train = _cost_and_score(estimator, run, run.X, run.Y, run.y, run.sample_weight)
+    if not np.isfinite(train[0]):
+        return None
+    if run.evaluation is None:
+        return (*train, None, None)
+    X_eval, Y_eval, y_eval = run.evaluation
+    ones = np.ones(X_eval.shape[0], dtype=X_eval.dtype)
+    return (*train, *_cost_and_score(estimator, run, X_eval, Y_eval, y_eval, ones))
+
+
+def _cost_and_score(estimator, run, X, Y, y, sample_weight):
+    """(cost, score) on one data set; the score is NaN where the cost is not
+    finite (its outputs overflowed: there is nothing to score)."""
+    hidden, out_act, cost = estimator._codes()
+    outputs, total = kernels.evaluate(X, Y, sample_weight, run.params, run.layout, hidden,
+                                      out_act, cost)
+    n = X.shape[0]
+    total = total / n + kernels.penalty_cost(run.params, run.layout,
+                                             kernels.PENALTIES[estimator.penalty],
+                                             estimator.lmbda, n)
+    if not np.isfinite(total):
+        return total, np.nan
+    # Finite but huge outputs may overflow in the score (R²'s squares): the
+    # score is then inf or NaN, as it is, without numpy's warning.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return total, estimator._score_outputs(outputs, y)
+
+
+def report(estimator, monitors, run, started, progress):
+    """The book's line for the epoch (``verbose``), then one step of the progress bar."""
+    if estimator.verbose:
+        evaluation = run.evaluation
+        shown = monitors[:2] if evaluation is None else monitors[2:]
+        n_shown = len(evaluation[2]) if evaluation is not None else run.n
+        line = (f"Epoch {estimator.n_iter_ - 1}: "
+                f"{estimator._format_score(shown[1], n_shown)}, cost {shown[0]:.3f}, "
+                f"{time.perf_counter() - started:.2f} s")
+        if progress.disable:
+            print(line, flush=True)
+        else:  # above the progress bar, not through it
+            progress.write(line, file=sys.stdout)
+    progress.update()
