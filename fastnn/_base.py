@@ -122,17 +122,19 @@ class BaseFastNN(BaseEstimator):
         self._validate_params()
         continuing = resume is not None or self._continues(incremental)
         dtype = self.coefs_[0].dtype if continuing else (np.float64, np.float32)
-        X, y = validate_data(self, X, y, reset=not continuing, dtype=dtype, order="C",
-                             multi_output=self._multi_output, y_numeric=self._multi_output)
+        X, y = self._validate(X, y, reset=not continuing, dtype=dtype, order="C",
+                              multi_output=self._multi_output, y_numeric=self._multi_output)
         if continuing:
             self._check_same_layers()
         Y, weights = self._targets(y, sample_weight, X, first=not continuing, classes=classes)
         if continuing and Y.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {Y.shape[1]} targets; the fitted model has "
                              f"{self.n_outputs_}.")
-        sample_weight = _check_sample_weight(weights, X, dtype=X.dtype, ensure_non_negative=True)
+        with np.errstate(over="ignore"):  # a weight beyond float32: refused just below
+            sample_weight = _check_sample_weight(weights, X, dtype=X.dtype,
+                                                 ensure_non_negative=True)
         if not np.all(np.isfinite(sample_weight)):
-            raise ValueError("sample_weight must be finite.")
+            raise ValueError(f"sample_weight must be finite numbers within {X.dtype}'s range.")
         # A zero weight means "not there": drop the sample, so that n, the
         # mini-batches and ηλ/n are those of the data without it.
         present = sample_weight > 0
@@ -344,16 +346,42 @@ class BaseFastNN(BaseEstimator):
         return kernels.make_layout(sizes)[0]
 
     def _outputs(self, X, normalize=False):
-        """a^L for X, validated against the fitted model and cast to its dtype."""
+        """a^L for X, validated against the fitted model and cast to its dtype.
+
+        Raises ValueError rather than return a non-finite output: finite
+        weights give one only for inputs whose activations overflow.
+        """
         check_is_fitted(self)
-        dtype = self.coefs_[0].dtype
-        X = validate_data(self, X, reset=False, dtype=dtype, order="C")
+        X = self._validate(X, reset=False, dtype=self.coefs_[0].dtype, order="C")
         hidden, output, _ = self._codes()
         params = pack(self.coefs_, self.intercepts_)
         if not np.all(np.isfinite(params)):
             raise ValueError("The model's weights are not finite; refit it with a smaller eta.")
         with numba_threads(self.n_threads):
-            return kernels.predict_outputs(X, params, self._layout(), hidden, output, normalize)
+            outputs = kernels.predict_outputs(X, params, self._layout(), hidden, output,
+                                              normalize)
+        bad = ~np.all(np.isfinite(outputs), axis=1)
+        if bad.any():
+            raise ValueError(
+                f"{bad.sum()} of {len(X)} rows of X give non-finite outputs (the largest |x| "
+                f"in them is {np.max(np.abs(X[bad])):.3g}): these inputs are far outside what "
+                "the model can handle.  Scale X as the training data was, or leave those "
+                "rows out.")
+        return outputs
+
+    def _validate(self, *args, **kwargs):
+        """``validate_data``, with its errors as ValueErrors a user can act on.
+
+        A float64 value beyond float32's range becomes inf in the cast to a
+        float32 model, and sklearn then says so; numpy's "overflow encountered
+        in cast" warning before it would only repeat it.  A Python int too big
+        for float64 raises OverflowError, which is a ValueError here.
+        """
+        try:
+            with np.errstate(over="ignore"):
+                return validate_data(self, *args, **kwargs)
+        except OverflowError as exc:
+            raise ValueError(f"X or y holds a number too large for float64: {exc}.") from None
 
     def save(self, path):
         """Save the fitted model to ``path``: a .npz of arrays and JSON that

@@ -11,7 +11,6 @@ import time
 
 import numpy as np
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import validate_data
 
 from . import kernels
 
@@ -20,9 +19,9 @@ def check_eval_set(estimator, eval_set, dtype):
     """(X_eval, Y_eval, y_eval) from ``eval_set``, validated as the training data."""
     if not (isinstance(eval_set, (tuple, list)) and len(eval_set) == 2):
         raise ValueError("eval_set must be a pair (X_eval, y_eval).")
-    X_eval, y_eval = validate_data(estimator, *eval_set, reset=False, dtype=dtype, order="C",
-                                   multi_output=estimator._multi_output,
-                                   y_numeric=estimator._multi_output)
+    X_eval, y_eval = estimator._validate(*eval_set, reset=False, dtype=dtype, order="C",
+                                         multi_output=estimator._multi_output,
+                                         y_numeric=estimator._multi_output)
     return X_eval, estimator._eval_targets(y_eval, dtype), y_eval
 
 

@@ -243,8 +243,9 @@ class FastNN(ClassifierMixin, BaseFastNN):
                                  f"does not know ({self.classes_.tolist()!r}).")
         if self.class_weight is not None:
             class_weights = compute_sample_weight(self.class_weight, y)
-            sample_weight = class_weights if sample_weight is None else (
-                np.asarray(sample_weight, dtype=np.float64) * class_weights)
+            with np.errstate(over="ignore"):  # an infinite product is refused as a weight
+                sample_weight = class_weights if sample_weight is None else (
+                    np.asarray(sample_weight, dtype=np.float64) * class_weights)
         return self._eval_targets(y, X.dtype), sample_weight
 
     def _eval_targets(self, y, dtype):
@@ -367,7 +368,12 @@ class FastNNRegressor(RegressorMixin, BaseFastNN):
         return self._eval_targets(y, X.dtype), sample_weight
 
     def _eval_targets(self, y, dtype):
-        Y = np.asarray(y, dtype=dtype)
+        with np.errstate(over="ignore"):  # said below, without numpy's cast warning
+            Y = np.asarray(y, dtype=dtype)
+        if not np.all(np.isfinite(Y)):
+            raise ValueError(f"y holds values beyond {np.dtype(dtype).name}'s range (the "
+                             f"largest |y| is {np.max(np.abs(y)):.3g}): scale y, or pass "
+                             "float64 X to train a float64 model.")
         return np.ascontiguousarray(Y.reshape(len(Y), -1))
 
     def _score_outputs(self, outputs, y):
@@ -381,6 +387,12 @@ class FastNNRegressor(RegressorMixin, BaseFastNN):
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         return tags
+
+    def score(self, X, y, sample_weight=None):
+        """R² of ``predict(X)`` (``RegressorMixin.score``); −inf, without numpy's
+        overflow warning, when a prediction is too large to square."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            return super().score(X, y, sample_weight=sample_weight)
 
     def predict(self, X):
         """a^L, shape (n_samples,) or (n_samples, n_targets) as y was."""

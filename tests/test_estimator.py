@@ -10,6 +10,8 @@ from sklearn.preprocessing import MinMaxScaler
 
 from fastnn import FastNN
 
+from .test_reference import strict_numpy
+
 FAST = dict(epochs=3, random_state=0)
 
 
@@ -242,3 +244,67 @@ def test_predict_before_fit_raises_not_fitted(digits):
     from sklearn.exceptions import NotFittedError
     with pytest.raises(NotFittedError):
         FastNN().predict(digits[0])
+
+
+# -- inputs far outside the model's range ---------------------------------------
+
+@pytest.fixture(scope="module")
+def relu_model(digits):
+    """relu hidden neurons: 1e308 inputs overflow them, and inf − inf is NaN."""
+    X, y = digits
+    return FastNN(activation="relu", **FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "score"])
+def test_inputs_whose_outputs_overflow_are_refused_rather_than_answered_with_nan(
+        relu_model, method):
+    X = np.full((2, 64), 1e308)
+    args = (X, [0, 1]) if method == "score" else (X,)
+    with pytest.raises(ValueError, match="far outside what the model can handle"):
+        getattr(relu_model, method)(*args)
+
+
+def test_the_overflow_error_counts_the_rows_and_names_the_largest_input(relu_model, digits):
+    X = digits[0][:3].copy()
+    X[1] = -1e308
+    with pytest.raises(ValueError, match=r"1 of 3 rows .* largest \|x\| in them is 1e\+308"):
+        relu_model.predict(X)
+
+
+def test_a_model_with_nan_weights_refuses_to_predict(digits):
+    X, y = digits
+    clf = FastNN(**FAST).fit(X, y)
+    clf.coefs_[1][0, 0] = np.nan
+    with pytest.raises(ValueError, match="weights are not finite; refit it with a smaller eta"):
+        clf.predict_proba(X)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh"])
+@pytest.mark.parametrize("value", [1e308, -1e308, 1.0e-320])
+def test_predict_proba_of_extreme_inputs_is_finite_and_never_warns(digits, activation, value):
+    X, y = digits
+    clf = FastNN(activation=activation, **FAST).fit(X, y)
+    with strict_numpy():
+        proba = clf.predict_proba(np.full((3, 64), value))
+    assert np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+
+
+def test_a_float32_model_refuses_float64_input_beyond_its_range_with_only_a_value_error(digits):
+    X, y = digits
+    clf = FastNN(**FAST).fit(X.astype(np.float32), y)
+    with strict_numpy(), pytest.raises(ValueError, match="infinity or a value too large"):
+        clf.predict_proba(np.full((2, 64), 1e39))
+
+
+def test_partial_fit_of_a_float32_model_refuses_float64_input_beyond_its_range(digits):
+    X, y = digits
+    clf = FastNN(**FAST).fit(X.astype(np.float32), y)
+    with strict_numpy(), pytest.raises(ValueError, match="infinity or a value too large"):
+        clf.partial_fit(np.full((2, 64), 1e39), y[:2])
+
+
+def test_a_python_int_too_large_for_float64_is_a_value_error(digits):
+    X = np.array([[10 ** 400, 0], [0, 1], [1, 0]], dtype=object)
+    with pytest.raises(ValueError, match="too large for float64"):
+        FastNN(**FAST).fit(X, [0, 1, 0])

@@ -5,6 +5,8 @@ from fastnn import FastNNRegressor
 from fastnn._params import make_rng, pack
 from fastnn.reference import Network
 
+from .test_reference import strict_numpy
+
 X_LINE = np.linspace(0, 1, 200)[:, None]
 FAST = dict(hidden_layer_sizes=(20,), eta=0.5, epochs=300, random_state=0)
 
@@ -59,3 +61,40 @@ def test_partial_fit_refuses_a_different_number_of_targets():
     reg = FastNNRegressor(random_state=0).partial_fit(X_LINE, X_LINE.ravel())
     with pytest.raises(ValueError, match="targets"):
         reg.partial_fit(X_LINE, np.c_[X_LINE, X_LINE])
+
+
+# -- inputs far outside the model's range ---------------------------------------
+
+@pytest.mark.parametrize("method", ["predict", "score"])
+def test_inputs_whose_outputs_overflow_are_refused_rather_than_answered_with_nan(digits,
+                                                                                 method):
+    # relu hidden neurons: 1e308 inputs overflow them, and inf − inf is NaN.
+    X, y = digits
+    reg = FastNNRegressor(activation="relu", epochs=2, random_state=0).fit(X, y / 9)
+    X = np.full((2, 64), 1e308)
+    args = (X, [0.0, 1.0]) if method == "score" else (X,)
+    with pytest.raises(ValueError, match="2 of 2 rows .* far outside what the model can"):
+        getattr(reg, method)(*args)
+
+
+@pytest.mark.parametrize("value", [1e308, -1e308])
+def test_predictions_for_extreme_inputs_of_a_sigmoid_network_are_finite_without_warnings(value):
+    reg = FastNNRegressor(**{**FAST, "epochs": 2}).fit(X_LINE, X_LINE.ravel())
+    with strict_numpy():
+        assert np.all(np.isfinite(reg.predict(np.full((3, 1), value))))
+
+
+def test_a_float32_regressor_refuses_targets_beyond_float32_without_numpy_warnings():
+    with strict_numpy(), pytest.raises(ValueError, match="y holds values beyond float32"):
+        FastNNRegressor(epochs=1).fit(X_LINE.astype(np.float32), np.full(200, 1e39))
+
+
+def test_the_score_of_a_prediction_too_large_to_square_is_minus_infinity_without_warnings():
+    reg = FastNNRegressor(activation="relu", hidden_layer_sizes=(20,), epochs=2,
+                          random_state=0).fit(X_LINE, X_LINE.ravel())
+    X = np.full((2, 1), 1e308)
+    with strict_numpy():
+        predictions = reg.predict(X)
+        score = reg.score(X, [0.0, 1.0])
+    assert np.all(np.isfinite(predictions)) and np.abs(predictions).max() > 1e200
+    assert score == -np.inf
