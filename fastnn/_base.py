@@ -89,7 +89,10 @@ class BaseFastNN(BaseEstimator):
         stopped, provided the same data is passed again (checked against the
         checkpoint's fingerprint of it).  Further checkpoints go to the same
         folder.  A checkpoint of a finished fit is returned as it is,
-        without looking at the data.
+        without looking at the data; one of a fit that diverged first raises
+        its ``FloatingPointError`` again (or warns, with
+        ``on_divergence="warn"``): fit anew with a smaller eta instead, which
+        may reuse ``checkpoint_dir``.
 
         Parameters
         ----------
@@ -111,6 +114,8 @@ class BaseFastNN(BaseEstimator):
         ValueError
             If the checkpoint is damaged, of another class, or was written by
             a fit on other data.
+        FloatingPointError
+            If the checkpointed fit diverged (and ``on_divergence="raise"``).
         """
         return _checkpoint.resume(cls, checkpoint_dir, X, y, sample_weight, eval_set,
                                   n_threads=n_threads, verbose=verbose)
@@ -259,13 +264,15 @@ class BaseFastNN(BaseEstimator):
 
     def _finish(self, run, problem, write):
         """End with the best epoch's weights when early stopping kept them, and
-        write the final checkpoint (``write``) of a fit that ran to its end."""
+        write the final checkpoint (``write``): finished, and marked diverged
+        after a divergence, so that a new fit may replace it."""
         if run.plan.best_params is not None:
             self._set_parameters(run.plan.best_params, run.sizes)
             self.best_epoch_ = run.plan.best_epoch
         self.eta_ = run.plan.eta
-        if write and run.checkpoint is not None and problem is None:
-            _checkpoint.save_progress(self, run.checkpoint, run.plan, finished=True)
+        if write and run.checkpoint is not None and not isinstance(problem, KeyboardInterrupt):
+            _checkpoint.save_progress(self, run.checkpoint, run.plan, finished=True,
+                                      diverged=None if problem is None else str(problem))
 
     def _divergence(self, eta):
         return FloatingPointError(
@@ -273,7 +280,7 @@ class BaseFastNN(BaseEstimator):
             f"try eta <= {eta / 10:g}.  The model keeps the {self.n_iter_} epoch(s) before it."
         )
 
-    def _act_on(self, problem):
+    def _act_on(self, problem, stacklevel=5):
         """Raise or warn about a divergence or a Ctrl-C, once the model is whole.
 
         Warnings point at the user's call: _act_on ← _train ← _fit ← fit ← user.
@@ -281,12 +288,12 @@ class BaseFastNN(BaseEstimator):
         if isinstance(problem, FloatingPointError):
             if self.on_divergence == "raise":
                 raise problem
-            warnings.warn(str(problem), RuntimeWarning, stacklevel=5)
+            warnings.warn(str(problem), RuntimeWarning, stacklevel=stacklevel)
         elif isinstance(problem, KeyboardInterrupt):
             if self.on_interrupt == "raise":
                 raise problem
             warnings.warn(f"fit interrupted; the model keeps its {self.n_iter_} completed "
-                          "epoch(s).", RuntimeWarning, stacklevel=5)
+                          "epoch(s).", RuntimeWarning, stacklevel=stacklevel)
 
     def _commit(self, params, velocity, sizes):
         """Make ``params`` the fitted model (copies: the loop keeps training)."""

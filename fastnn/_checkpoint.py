@@ -8,6 +8,11 @@ shuffles and dropout masks), the momentum velocity, the η schedule's state and
 best weights, the validation split's seed, the epoch the fit was asked to
 reach, and a fingerprint of the training data, so that resuming on other data
 is refused instead of quietly giving another model.
+
+A fit that diverges ends its checkpoint as finished, holding the last finite
+epoch and the divergence's message (``"diverged"``): resuming it could only
+diverge again, so ``resume`` raises or warns as the fit did, and a new fit with
+a smaller η may replace it (only an unfinished checkpoint is protected).
 """
 import glob
 import hashlib
@@ -18,7 +23,7 @@ import numpy as np
 
 FILE = "checkpoint.npz"
 STATE_KEYS = {"epochs": int, "finished": bool, "data": str, "split_seed": (int, type(None)),
-              "schedule": (dict, type(None))}
+              "schedule": (dict, type(None)), "diverged": (str, type(None))}
 
 
 def checkpoint_path(folder):
@@ -66,16 +71,23 @@ def resume(cls, folder, X, y, sample_weight, eval_set, n_threads, verbose):
                          **{k: v for k, v in overrides.items() if v is not None})
     estimator._validate_params()
     if state["finished"]:
+        if state.get("diverged") is not None:  # absent from older checkpoints
+            # What the fit did when it diverged (cls.resume <- user: stacklevel 4).
+            estimator._act_on(FloatingPointError(
+                f"{state['diverged']}  (That is how the fit saved in {os.fspath(folder)} "
+                "ended; fit again with a smaller eta: the new fit replaces this checkpoint.)"),
+                stacklevel=4)
         return estimator
     return estimator._fit(X, y, sample_weight, eval_set, incremental=False,
                           resume=(state, best_params))
 
 
-def save_progress(estimator, checkpoint, plan, finished):
+def save_progress(estimator, checkpoint, plan, finished, diverged=None):
     """Write the committed model and the fit's state (its Generator is already
-    where the next epoch starts from).  A failed write warns and training goes
-    on: a full disk must not cost the run, and the last checkpoint stays whole."""
-    state = {**checkpoint, "finished": finished, "schedule": plan.state()}
+    where the next epoch starts from).  ``diverged`` is the message of the
+    divergence that ended a fit.  A failed write warns and training goes on:
+    a full disk must not cost the run, and the last checkpoint stays whole."""
+    state = {**checkpoint, "finished": finished, "diverged": diverged, "schedule": plan.state()}
     try:
         write(estimator, estimator.checkpoint_dir, state, plan.best_params)
     except OSError as exc:

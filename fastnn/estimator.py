@@ -61,8 +61,11 @@ _SHARED_DOC = """
         back to the epoch before it, then fit raises ``FloatingPointError``
         ("raise") or warns and returns ("warn").
     on_interrupt : {{"raise", "stop"}}, default="raise"
-        On Ctrl-C (KeyboardInterrupt) the model keeps its last completed epoch
-        and history; "raise" re-raises the interrupt, "stop" warns and returns.
+        On Ctrl-C (KeyboardInterrupt), wherever it lands, the model goes back
+        to its last completed epoch: weights, velocity, ``n_iter_`` and
+        ``history_`` of that one epoch (and the random state, so warm_start
+        continues as if never stopped); "raise" re-raises the interrupt,
+        "stop" warns and returns.
     random_state : int, RandomState instance or None, default=None
         Seeds the initial weights, the per-epoch shuffles and dropout masks.
         The same int gives a bitwise-identical model whatever ``n_threads`` is.
@@ -83,6 +86,10 @@ _SHARED_DOC = """
         ``resume(checkpoint_dir, X, y)`` continues an interrupted fit to
         bitwise the model it would have given.  ``partial_fit`` writes none.
         Give each concurrent fit its own folder (not one shared by a search).
+        A new fit refuses a folder holding an unfinished fit (resume it, or
+        delete the file); a fit that diverged ends its checkpoint as finished,
+        with its last finite epoch, so the rerun with a smaller eta may use
+        the same folder, and ``resume`` of it raises (or warns) as that fit did.
     checkpoint_every : int, default=1
         Epochs between checkpoints.
 """

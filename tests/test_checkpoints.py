@@ -351,3 +351,50 @@ def test_resuming_from_any_checkpoint_gives_the_uninterrupted_model(tmp_path, mo
     assert len(copies) >= 2, "at least one checkpoint mid-fit, and the last"
     for copy in copies:
         assert_same_model(FastNN.resume(copy, X_train, y_train, **fit_kw), uninterrupted)
+
+
+# -- a fit that diverges ----------------------------------------------------------
+
+def _diverging_fit(folder, **params):
+    """A regressor whose η = 50 overflows within a few epochs, fitted with
+    checkpoints in ``folder``: (estimator, X, y)."""
+    rng = np.random.default_rng(0)
+    X = rng.random((200, 5))
+    y = X @ [1.0, 2.0, 3.0, 4.0, 5.0]
+    reg = FastNNRegressor(eta=50.0, epochs=50, random_state=0, checkpoint_dir=folder, **params)
+    if params.get("on_divergence") == "warn":
+        with pytest.warns(RuntimeWarning, match="non-finite"):
+            reg.fit(X, y)
+    else:
+        with pytest.raises(FloatingPointError):
+            reg.fit(X, y)
+    return reg, X, y
+
+
+def test_a_diverged_fit_ends_its_checkpoint_as_finished_with_the_last_finite_model(tmp_path):
+    reg, _, _ = _diverging_fit(tmp_path)
+    saved, state, _ = _checkpoint.read(tmp_path, FastNNRegressor)
+    assert state["finished"] and "eta=50" in state["diverged"]
+    assert 0 < saved.n_iter_ == reg.n_iter_ < 50
+    assert_same_model(saved, reg)
+
+
+def test_a_new_fit_with_a_smaller_eta_may_reuse_the_folder_of_a_diverged_fit(tmp_path):
+    _, X, y = _diverging_fit(tmp_path)
+    FastNNRegressor(eta=0.05, epochs=3, random_state=0, checkpoint_dir=tmp_path).fit(X, y)
+    saved, state, _ = _checkpoint.read(tmp_path, FastNNRegressor)
+    assert saved.n_iter_ == 3 and state["finished"] and state["diverged"] is None
+
+
+def test_resuming_a_diverged_fit_raises_its_divergence_and_says_how_to_start_over(tmp_path):
+    _, X, y = _diverging_fit(tmp_path)
+    with pytest.raises(FloatingPointError,
+                       match=r"eta=50 .* try eta <= 5.* the new fit replaces this checkpoint"):
+        FastNNRegressor.resume(tmp_path, X, y)
+
+
+def test_resuming_a_diverged_fit_that_warned_warns_and_returns_its_model(tmp_path):
+    reg, X, y = _diverging_fit(tmp_path, on_divergence="warn")
+    with pytest.warns(RuntimeWarning, match="eta=50 .* fit again with a smaller eta"):
+        resumed = FastNNRegressor.resume(tmp_path, X, y)
+    assert_same_model(resumed, reg)
