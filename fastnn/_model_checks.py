@@ -1,12 +1,17 @@
 """The checks ``fastnn.load`` makes before it trusts a model file.
 
-File level: the zip directory (only ``.npy`` members, sizes capped before
-anything is allocated), the JSON metadata, and each member's ``.npy`` header
-against its declared shape and dtype.  Model level: the layers fit together
-and every weight is finite.  Each failure is an ``_Invalid`` naming the
+File level: the zip directory (only ``.npy`` members, stored uncompressed
+within the file, sizes capped before anything is allocated), the JSON
+metadata, and each member's ``.npy`` header against its declared shape and
+dtype.  Model level, from the metadata before any array is read: the layers
+fit together and every array has the shape they imply; after reading: every
+weight is finite.  So ``load`` allocates no more than the file's size (plus
+the parsed JSON).  Each failure is an ``_Invalid`` naming the
 problem; ``load`` adds the file name.
 """
 import json
+import os
+import zipfile
 
 import numpy as np
 
@@ -29,13 +34,32 @@ class _Invalid(Exception):
 # -- the file --------------------------------------------------------------------
 
 def _check_directory(archive):
-    """Member name → ZipInfo, after checking names and declared sizes."""
-    members = {}
-    if sum(info.file_size for info in archive.infolist()) > MAX_TOTAL_BYTES:
+    """Member name → ZipInfo, after checking names and declared sizes.
+
+    Members must be stored uncompressed, as ``numpy.savez`` writes them, and
+    lie within the file: then no member can hold more bytes than the file
+    does, and nothing ``load`` reads can outgrow it (a deflated member of a
+    few KB could inflate to GBs; a zip directory can claim any size).
+    """
+    members, infos, size = {}, archive.infolist(), _file_size(archive)
+    if sum(info.file_size for info in infos) > MAX_TOTAL_BYTES:
         raise _Invalid(f"its members declare more than {MAX_TOTAL_BYTES} bytes in all.")
-    for info in archive.infolist():
+    if sum(info.compress_size for info in infos) > size:
+        raise _Invalid(f"its members declare more bytes than the file's {size}.")
+    for info in infos:
         if not info.filename.endswith(".npy"):
             raise _Invalid(f"member {info.filename!r} is not an .npy array.")
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise _Invalid(f"member {info.filename!r} is compressed (zip method "
+                           f"{info.compress_type}); fastnn model files store members as they "
+                           "are, so that their size is bounded by the file's.")
+        if info.file_size != info.compress_size:
+            raise _Invalid(f"member {info.filename!r} declares {info.file_size} bytes but "
+                           f"stores {info.compress_size}.")
+        if info.header_offset + info.compress_size > size:
+            raise _Invalid(f"member {info.filename!r} declares {info.compress_size} bytes "
+                           f"from offset {info.header_offset}: past the end of the file "
+                           f"({size} bytes).")
         if info.file_size > MAX_MEMBER_BYTES:
             raise _Invalid(f"member {info.filename!r} declares {info.file_size} bytes "
                            f"(more than {MAX_MEMBER_BYTES}).")
@@ -43,6 +67,15 @@ def _check_directory(archive):
     if METADATA not in members:
         raise _Invalid(f"it has no {METADATA} member.")
     return members
+
+
+def _file_size(archive):
+    file = archive.fp
+    here = file.tell()
+    try:
+        return file.seek(0, os.SEEK_END)
+    finally:
+        file.seek(here)
 
 
 def _read_metadata(archive, members):
@@ -62,6 +95,7 @@ def _read_metadata(archive, members):
         problems = [f"{what} {sorted(names)}" for what, names in
                     (("missing", declared - found), ("undeclared", found - declared)) if names]
         raise _Invalid(f"its arrays are not the declared ones: {', '.join(problems)}.")
+    _check_declared_model(metadata)
     return metadata
 
 
@@ -80,6 +114,9 @@ def _check_metadata(metadata):
     for key, kind in expected.items():
         if not isinstance(metadata.get(key), kind):
             raise _Invalid(f"its metadata has no {key!r} {kind.__name__}.")
+    if metadata["class"] not in CLASSES:
+        raise _Invalid(f"it holds a {metadata['class']!r}, which is not a class this fastnn "
+                       f"can load ({', '.join(CLASSES)}).")
     for name, spec in metadata["arrays"].items():
         _check_spec(name, spec)
 
@@ -135,41 +172,62 @@ def _read_member(archive, info, spec, exact_shape=True):
 
 # -- the model -------------------------------------------------------------------
 
-def _check_model(attributes, class_name):
-    """The layers fit together, the sizes agree and every weight is finite."""
-    coefs, intercepts = attributes.get("coefs_"), attributes.get("intercepts_")
-    if not (isinstance(coefs, list) and isinstance(intercepts, list) and coefs
-            and all(isinstance(a, np.ndarray) for a in coefs + intercepts)):
+def _check_declared_model(metadata):
+    """The arrays the metadata declares are those of the network its layers
+    imply, with their shapes and dtypes: checked before any array is read, so
+    a file cannot make ``load`` allocate for arrays the model has no use for."""
+    arrays, attributes, lists = metadata["arrays"], metadata["attributes"], metadata["array_lists"]
+    n_layers = lists.get("coefs_")
+    layer_names = [f"{stem}/{i}" for stem in ("coefs_", "intercepts_")
+                   for i in range(n_layers if type(n_layers) is int else 0)]
+    if not (type(n_layers) is int and n_layers >= 1 and lists.get("intercepts_") == n_layers
+            and set(layer_names) <= set(arrays)):
         raise _Invalid("it has no lists of coefs_ and intercepts_ arrays.")
-    if len(coefs) != len(intercepts) or any(b.ndim != 1 for b in intercepts):
-        raise _Invalid(f"it has {len(coefs)} coefs_ but intercepts_ of shapes "
-                       f"{[b.shape for b in intercepts]}.")
     for key in ("n_features_in_", "n_outputs_", "n_layers_"):
-        if type(attributes.get(key)) is not int:
-            raise _Invalid(f"it has no integer {key}.")
-    sizes = [attributes["n_features_in_"], *(b.shape[0] for b in intercepts)]
-    dtype = coefs[0].dtype
-    for layer, (w, b) in enumerate(zip(coefs, intercepts)):
+        if type(attributes.get(key)) is not int or attributes[key] < 1:
+            raise _Invalid(f"it has no positive integer {key}.")
+    biases = [arrays[f"intercepts_/{layer}"]["shape"] for layer in range(n_layers)]
+    if any(len(shape) != 1 for shape in biases):
+        raise _Invalid(f"it has {n_layers} coefs_ but intercepts_ of shapes "
+                       f"{[tuple(shape) for shape in biases]}.")
+    sizes = [attributes["n_features_in_"], *(shape[0] for shape in biases)]
+    dtype = arrays["coefs_/0"]["dtype"]
+    for layer in range(n_layers):
+        w, b = arrays[f"coefs_/{layer}"], arrays[f"intercepts_/{layer}"]
         expected = (sizes[layer], sizes[layer + 1])
-        if w.shape != expected:
-            raise _Invalid(f"layer {layer} does not fit: coefs_[{layer}] has shape {w.shape} "
-                           f"and intercepts_[{layer}] {b.shape}; expected {expected} and "
-                           f"({expected[1]},).")
-        if dtype not in (np.float32, np.float64) or w.dtype != dtype or b.dtype != dtype:
-            raise _Invalid(f"layer {layer} has dtypes {w.dtype} and {b.dtype}; expected "
+        if tuple(w["shape"]) != expected:
+            raise _Invalid(f"layer {layer} does not fit: coefs_[{layer}] has shape "
+                           f"{tuple(w['shape'])} and intercepts_[{layer}] {tuple(b['shape'])}; "
+                           f"expected {expected} and ({expected[1]},).")
+        if dtype not in ("<f4", "<f8") or w["dtype"] != dtype or b["dtype"] != dtype:
+            raise _Invalid(f"layer {layer} has dtypes {w['dtype']} and {b['dtype']}; expected "
                            "float32 or float64 throughout.")
-        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
-            raise _Invalid(f"layer {layer} has non-finite weights or biases.")
     if sizes[-1] != attributes["n_outputs_"] or attributes["n_layers_"] != len(sizes):
         raise _Invalid(f"n_outputs_={attributes['n_outputs_']} and n_layers_="
                        f"{attributes['n_layers_']} do not match the layers {sizes}.")
-    classes = attributes.get("classes_")
-    if class_name == "FastNN" and getattr(classes, "shape", None) != (sizes[-1],):
-        raise _Invalid(f"classes_ has shape {getattr(classes, 'shape', None)}; the model "
-                       f"has {sizes[-1]} outputs.")
-    n_params = sum(w.size + b.size for w, b in zip(coefs, intercepts))
+    n_params = sum(sizes[l] * sizes[l + 1] + sizes[l + 1] for l in range(n_layers))
+    # Every other array fastnn saves, and the shape the layers give it.
+    implied = {"_velocity": (n_params,), "_best_params": (n_params,),
+               "feature_names_in_": (sizes[0],), "classes_": (sizes[-1],)}
+    if metadata["class"] == "FastNN" and "classes_" not in arrays:
+        raise _Invalid(f"classes_ has shape None; the model has {sizes[-1]} outputs.")
+    for name in set(arrays) - set(layer_names):
+        shape = tuple(arrays[name]["shape"])
+        if name not in implied:
+            raise _Invalid(f"array {name!r} is not one fastnn saves.")
+        if shape != implied[name]:
+            raise _Invalid(f"{name} has shape {shape}; the layers {sizes} imply "
+                           f"{implied[name]}.")
+        if name in ("_velocity", "_best_params") and arrays[name]["dtype"] != dtype:
+            raise _Invalid(f"{name} is {arrays[name]['dtype']}; the weights are {dtype}.")
+
+
+def _check_model(attributes):
+    """Every weight, bias and momentum is finite (the shapes were checked in
+    the metadata, and every array read matched its declaration)."""
+    for layer, (w, b) in enumerate(zip(attributes["coefs_"], attributes["intercepts_"])):
+        if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+            raise _Invalid(f"layer {layer} has non-finite weights or biases.")
     for name in ("_velocity", "_best_params"):
-        array = attributes.get(name)
-        if array is not None and (array.shape != (n_params,) or array.dtype != dtype
-                                  or not np.all(np.isfinite(array))):
-            raise _Invalid(f"{name} is not {n_params} finite {dtype} numbers.")
+        if name in attributes and not np.all(np.isfinite(attributes[name])):
+            raise _Invalid(f"{name} holds non-finite numbers.")

@@ -1,9 +1,9 @@
 """Model files: ``save(estimator, path)``, ``load(path)`` and ``atomic_write``.
 
 A model file is one ``.npz`` written by ``numpy.savez``: a zip of ``.npy``
-members holding only numbers, bools, strings and JSON, so loading it never runs
-code (object arrays are refused before they are read; every read passes
-``allow_pickle=False``).
+members, stored uncompressed, holding only numbers, bools, strings and JSON, so
+loading it never runs code (object arrays are refused before they are read;
+every read passes ``allow_pickle=False``).
 
 ``metadata.npy``
     uint8 array of the UTF-8 bytes of one JSON object (bytes rather than a
@@ -139,8 +139,14 @@ def load(path):
     ValueError
         Naming the file and the problem: not a zip, truncated or corrupt, a
         newer format, an unknown class, arrays, shapes or dtypes other than
-        declared, sizes over 2 GiB, object arrays, non-finite weights, layers
-        that do not fit together.  (A missing file raises FileNotFoundError.)
+        declared, compressed members or sizes beyond the file's (or over
+        2 GiB), object arrays, non-finite weights, layers that do not fit
+        together, arrays whose declared shapes are not the ones the layers
+        imply.  (A missing file raises FileNotFoundError.)
+
+    Everything is checked against the metadata before any array is read,
+    and members must be stored uncompressed, so ``load`` never allocates
+    more than the file's size (plus its parsed JSON).
     """
     try:
         with zipfile.ZipFile(path) as archive:
@@ -245,10 +251,7 @@ def _aliases(estimator, attributes):
 # -- loading: the estimator ---------------------------------------------------
 
 def _rebuild(metadata, arrays):
-    cls = _estimator_class(metadata["class"]) if metadata["class"] in CLASSES else None
-    if cls is None:
-        raise _Invalid(f"it holds a {metadata['class']!r}, which is not a class this fastnn "
-                       f"can load ({', '.join(c for c in CLASSES if _estimator_class(c))}).")
+    cls = _estimator_class(metadata["class"])  # one of CLASSES (_check_metadata)
     estimator = cls()
     try:
         estimator.set_params(**_params(metadata))
@@ -256,7 +259,7 @@ def _rebuild(metadata, arrays):
     except (ValueError, TypeError) as exc:
         raise _Invalid(f"its parameters are not valid for {cls.__name__}: {exc}") from None
     attributes = _attributes(metadata, arrays)
-    _check_model(attributes, cls.__name__)
+    _check_model(attributes)
     if "rng" in metadata:
         attributes["_rng"] = _generator(metadata["rng"])
     vars(estimator).update(attributes)
@@ -298,6 +301,8 @@ def _attributes(metadata, arrays):
         if not (isinstance(key, str) and isinstance(attributes.get(owner), dict)
                 and key in attributes[owner]):
             raise _Invalid(f"alias {name!r} refers to a missing entry {target!r}.")
+        if name in attributes:  # the checked coefs_ or n_features_in_, say
+            raise _Invalid(f"alias {name!r} would replace a saved attribute.")
         attributes[allowed(name, "json")] = attributes[owner][key]
     return attributes
 

@@ -6,6 +6,8 @@ test fails only for the check it is about.
 import json
 import os
 import pickle
+import struct
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -44,11 +46,24 @@ def read_raw(path):
     return arrays, metadata
 
 
-def rewrite(path, arrays, metadata):
+def rewrite(path, arrays, metadata, compressed=False):
     text = json.dumps(metadata).encode("utf-8")
     # allow_pickle=True only so the hostile object-array file can be written.
-    np.savez(path, allow_pickle=True, **arrays,
-             **{fio.METADATA: np.frombuffer(text, dtype=np.uint8)})
+    (np.savez_compressed if compressed else np.savez)(
+        path, allow_pickle=True, **arrays, **{fio.METADATA: np.frombuffer(text, dtype=np.uint8)})
+    return path
+
+
+def redeclare(path, member, compressed, uncompressed):
+    """Make the zip directory claim other sizes for ``member``, bytes untouched."""
+    content = bytearray(path.read_bytes())
+    name = f"{member}.npy".encode()
+    at = content.find(b"PK\x01\x02")  # the central directory's entries
+    while content[at + 46:at + 46 + len(name)] != name or struct.unpack_from(
+            "<H", content, at + 28)[0] != len(name):
+        at = content.index(b"PK\x01\x02", at + 1)
+    struct.pack_into("<II", content, at + 20, compressed, uncompressed)
+    path.write_bytes(bytes(content))
     return path
 
 
@@ -320,6 +335,97 @@ def test_an_npy_header_with_an_absurd_shape_is_refused_before_allocating(model_f
         for name, content in members.items():
             archive.writestr(name + ".npy", content)
     assert_refused(path, "coefs_/0.*declares")
+
+
+def test_a_compressed_member_is_refused(model_file):
+    path, _ = model_file
+    arrays, metadata = read_raw(path)
+    assert_refused(rewrite(path, arrays, metadata, compressed=True),
+                   r"\.npy' is compressed \(zip method 8\)")
+
+
+def test_a_member_declaring_another_size_than_it_stores_is_refused(model_file):
+    path, clf = model_file
+    stored = clf._velocity.nbytes + 128  # its .npy header: 128 bytes
+    assert_refused(redeclare(path, "_velocity", stored, 2 * stored),
+                   f"'_velocity.npy' declares {2 * stored} bytes but stores {stored}")
+
+
+def test_a_member_declared_to_reach_past_the_end_of_the_file_is_refused(model_file):
+    path, _ = model_file
+    assert_refused(redeclare(path, "_velocity", 2 ** 28, 2 ** 28),
+                   "more bytes than the file's")
+
+
+def test_a_tiny_file_declaring_a_huge_array_is_refused_without_allocating_it(model_file):
+    path, _ = model_file
+    arrays, metadata = read_raw(path)
+    n = 2 ** 22  # 32 MiB of zeros, a few KB deflated
+    arrays["_velocity"] = np.zeros(n)
+    metadata["arrays"]["_velocity"]["shape"] = [n]
+    rewrite(path, arrays, metadata, compressed=True)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError):
+            fio.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert size < 2 ** 17 and peak < 4 * size, (size, peak)
+
+
+def test_a_velocity_declared_of_another_shape_than_the_layers_imply_is_refused_unread(
+        model_file, monkeypatch):
+    path, clf = model_file
+    arrays, metadata = read_raw(path)
+    n_params = clf._velocity.size
+    arrays["_velocity"] = np.zeros(n_params + 1)
+    metadata["arrays"]["_velocity"]["shape"] = [n_params + 1]
+    rewrite(path, arrays, metadata)
+    reads, read_array = [], np.lib.format.read_array
+    monkeypatch.setattr(np.lib.format, "read_array",
+                        lambda file, **kw: reads.append(1) or read_array(file, **kw))
+    assert_refused(path, rf"_velocity has shape \({n_params + 1},\); the layers .* imply "
+                         rf"\({n_params},\)")
+    assert len(reads) == 1, "only the metadata was read"
+
+
+def test_an_array_fastnn_does_not_save_is_refused(model_file):
+    path, _ = model_file
+    arrays, metadata = read_raw(path)
+    arrays["payload_"] = np.zeros(3)
+    metadata["arrays"]["payload_"] = {"shape": [3], "dtype": "<f8"}
+    assert_refused(rewrite(path, arrays, metadata), "'payload_' is not one fastnn saves")
+
+
+def test_an_alias_that_would_replace_the_weights_is_refused(model_file):
+    path, _ = model_file
+    arrays, metadata = read_raw(path)
+    metadata["aliases"]["coefs_"] = ["history_", "train_cost"]
+    assert_refused(rewrite(path, arrays, metadata), "alias 'coefs_' would replace")
+
+
+def test_an_infinite_weight_is_refused(model_file):
+    path, _ = model_file
+    arrays, metadata = read_raw(path)
+    arrays["coefs_/0"][3, 2] = -np.inf
+    assert_refused(rewrite(path, arrays, metadata), "layer 0 has non-finite")
+
+
+def test_an_infinite_velocity_is_refused(model_file):
+    path, _ = model_file
+    arrays, metadata = read_raw(path)
+    arrays["_velocity"][0] = np.inf
+    assert_refused(rewrite(path, arrays, metadata), "_velocity holds non-finite numbers")
+
+
+@pytest.mark.parametrize("version", [0, -1, 1.0, 1.5, "1", True, None])
+def test_a_format_version_that_is_not_a_positive_integer_is_refused(model_file, version):
+    path, _ = model_file
+    arrays, metadata = read_raw(path)
+    metadata["format_version"] = version
+    assert_refused(rewrite(path, arrays, metadata), "format_version .* is not a positive integer")
 
 
 def test_a_member_whose_zip_entry_declares_too_many_bytes_is_refused(model_file, monkeypatch):
