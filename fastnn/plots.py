@@ -79,6 +79,9 @@ def misclassified(X, y_true, y_pred, path, max_images=40):
     return save_figure(figure, path)
 
 
+# Up to this many epochs our curve in a book plot has a marker per epoch.
+FEW_EPOCHS = 10
+
 _OVERFITTING_PANELS = (("train_cost", "Cost on the training data"),
                        ("eval_accuracy", "Accuracy (%) on the test data"),
                        ("eval_cost", "Cost on the test data"),
@@ -127,10 +130,15 @@ def book_preset(preset, summary, path, book_eval_size=10_000):
 
 
 def _draw(ax, key, run, result, colour, book_eval_size):
-    """Our curve and the book's for one history key, accuracies in percent."""
+    """Our curve and the book's for one history key, accuracies in percent.
+
+    A run of a few epochs (``--epochs 1``) gets a marker on each of them: a
+    line through one point draws nothing.
+    """
     ours = result["history"].get(key, [])
     scale = 100.0 if key.endswith("accuracy") else 1.0
     ax.plot(range(len(ours)), [scale * value for value in ours], color=colour,
+            marker="o" if len(ours) <= FEW_EPOCHS else None, markersize=4,
             label=f"{run.label} (fastnn)")
     book = result["book"][key]
     if key.endswith("accuracy"):

@@ -39,3 +39,26 @@ def test_plots_leave_the_users_backend_and_pyplot_figures_alone(tmp_path):
         assert plt.get_fignums() == open_figures
     finally:
         matplotlib.use(backend)
+
+
+def book_axes_with_our_curve(n_epochs):
+    """A book-plot panel with our evaluation accuracy over ``n_epochs`` epochs."""
+    from matplotlib.figure import Figure
+
+    from fastnn.book import Run
+
+    axes = Figure().subplots()
+    result = {"history": {"eval_accuracy": [0.9] * n_epochs},
+              "book": {"eval_accuracy": [9500] * 30, "n_train": 50_000}}
+    plots._draw(axes, "eval_accuracy", Run("784-30-10", {}, "test"), result, "C0", 10_000)
+    return axes
+
+
+def test_our_curve_of_one_epoch_in_a_book_plot_has_a_marker():
+    ours = book_axes_with_our_curve(1).lines[0]
+    assert ours.get_label() == "784-30-10 (fastnn)" and ours.get_marker() == "o"
+
+
+def test_our_curve_of_30_epochs_in_a_book_plot_is_a_plain_line():
+    ours = book_axes_with_our_curve(30).lines[0]
+    assert ours.get_label() == "784-30-10 (fastnn)" and ours.get_marker() in (None, "None", "")
