@@ -229,6 +229,10 @@ def run_evaluate(args):
     print(" " * width + "".join(f"{c!s:>{width + 1}}" for c in labels))
     for label, row in zip(labels, matrix):
         print(f"{label!s:>{width}}" + "".join(f"{v:>{width + 1}}" for v in row))
+    n_features = X_test.shape[1]
+    if round(np.sqrt(n_features)) ** 2 != n_features:  # rows of features, not images
+        print(f"{args.png} skipped: {n_features} features are not a square image to draw")
+        return 0
     try:
         from .plots import misclassified
 

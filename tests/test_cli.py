@@ -94,6 +94,22 @@ def test_evaluate_draws_the_misclassified_digits(trained, tmp_path):
     assert_png_not_blank(tmp_path / "m.png")
 
 
+def test_evaluate_on_features_that_are_not_an_image_skips_only_the_png(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    X, y = rng.random((300, 50)), rng.integers(0, 3, 300)
+    np.savez(tmp_path / "rows.npz", x_train=X[:200], y_train=y[:200], x_test=X[200:],
+             y_test=y[200:])
+    FastNN(hidden_layer_sizes=(5,), epochs=1, random_state=0).fit(X[:200], y[:200]).save(
+        tmp_path / "model.npz")
+    png = tmp_path / "m.png"
+    assert main(["evaluate", str(tmp_path / "model.npz"), "--data", str(tmp_path / "rows.npz"),
+                 "--png", str(png)]) == 0
+    captured = capsys.readouterr()
+    assert "100 test images: accuracy 0." in captured.out and "confusion matrix" in captured.out
+    assert captured.out.endswith(f"{png} skipped: 50 features are not a square image to draw\n")
+    assert captured.err == "" and not png.exists()
+
+
 def test_predict_classifies_each_row_of_a_npy(trained, tmp_path, capsys):
     X, y = load_digits()
     np.save(tmp_path / "x.npy", X[:5])
