@@ -288,8 +288,9 @@ def _read_input(path, n_features):
     try:
         from PIL import Image, UnidentifiedImageError
     except ImportError:
-        raise PlotUnavailable(f"reading images needs Pillow (comes with matplotlib): "
-                              f"{HINT}") from None
+        raise PlotUnavailable('reading images needs Pillow: pip install "fastnn[plot]" (it '
+                              "comes with matplotlib) or pip install pillow; or pass a .npy."
+                              ) from None
     try:
         with Image.open(path) as image:
             if image.mode.startswith("I"):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from fastnn import FastNN, FastNNRegressor, load
+from fastnn._plot import HINT
 from fastnn.cli import main
 from fastnn.datasets import load_digits
 
@@ -22,6 +23,22 @@ def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     assert main(["train", "--epochs", "3", "--out", str(out)]) == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def model_784(tmp_path_factory):
+    """A FastNN trained on 300 random 28x28 images: (model file, model, 4 more images).
+
+    The images are dark with a few bright pixels, as MNIST's, so that
+    ``predict`` reads them as they are rather than inverting them.
+    """
+    rng = np.random.default_rng(0)
+    images = np.round(255 * rng.random((304, 28, 28)) ** 4).astype(np.uint8)
+    model = FastNN(hidden_layer_sizes=(10,), epochs=2, random_state=0).fit(
+        images[:300].reshape(300, -1) / 255.0, rng.integers(0, 10, 300))
+    path = tmp_path_factory.mktemp("model784") / "model.npz"
+    model.save(path)
+    return path, model, images[300:]
 
 
 @pytest.fixture
@@ -90,7 +107,7 @@ def test_evaluate_prints_accuracy_and_the_confusion_matrix(trained, tmp_path, ca
 
 def test_evaluate_draws_the_misclassified_digits(trained, tmp_path):
     pytest.importorskip("matplotlib")
-    main(["evaluate", str(trained / "model.npz"), "--png", str(tmp_path / "m.png")])
+    assert main(["evaluate", str(trained / "model.npz"), "--png", str(tmp_path / "m.png")]) == 0
     assert_png_not_blank(tmp_path / "m.png")
 
 
@@ -199,9 +216,9 @@ def test_predict_reads_one_image_and_uint8_pixels(trained, tmp_path, capsys):
     model = load(trained / "model.npz")
     np.save(tmp_path / "image.npy", X[7].reshape(8, 8))
     np.save(tmp_path / "pixels.npy", np.round(X[:3] * 255).astype(np.uint8))
-    main(["predict", str(trained / "model.npz"), str(tmp_path / "image.npy")])
+    assert main(["predict", str(trained / "model.npz"), str(tmp_path / "image.npy")]) == 0
     assert capsys.readouterr().out.startswith(f"0: {model.predict(X[7:8])[0]} (p = ")
-    main(["predict", str(trained / "model.npz"), str(tmp_path / "pixels.npy")])
+    assert main(["predict", str(trained / "model.npz"), str(tmp_path / "pixels.npy")]) == 0
     labels = [int(line.split()[1]) for line in capsys.readouterr().out.splitlines()]
     assert labels == list(model.predict(np.round(X[:3] * 255) / 255))
 
@@ -213,12 +230,53 @@ def test_predict_warns_about_pixels_outside_0_1(trained, tmp_path, capsys):
     assert "values in [0, 16]" in capsys.readouterr().err
 
 
-def test_without_matplotlib_train_says_how_to_get_the_plot(tmp_path):
-    code = ("import sys; sys.modules['matplotlib'] = None\n"  # makes `import matplotlib` fail
+def test_predict_reads_a_28x28_png_for_a_784_feature_model(model_784, tmp_path, capsys):
+    Image = pytest.importorskip("PIL.Image", reason="reading images needs Pillow")
+    path, model, images = model_784
+    Image.fromarray(images[0]).save(tmp_path / "item.png")
+    assert main(["predict", str(path), str(tmp_path / "item.png")]) == 0
+    p = model.predict_proba(images[:1].reshape(1, -1) / 255.0)[0]
+    assert capsys.readouterr().out == f"0: {model.classes_[p.argmax()]} (p = {p.max():.3f})\n"
+
+
+def test_predict_reads_an_n_by_28_by_28_npy_for_a_784_feature_model(model_784, tmp_path,
+                                                                     capsys):
+    path, model, images = model_784
+    np.save(tmp_path / "items.npy", images)
+    assert main(["predict", str(path), str(tmp_path / "items.npy")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [int(line.split()[1]) for line in lines] == list(model.predict(
+        images.reshape(len(images), -1) / 255.0))
+
+
+def run_without(module, argv):
+    """``fastnn`` ARGV in a fresh Python where importing ``module`` fails."""
+    code = (f"import sys; sys.modules[{module!r}] = None\n"  # makes `import {module}` fail
             "from fastnn.cli import main\n"
-            f"raise SystemExit(main(['--epochs', '1', '--out', {str(tmp_path)!r}]))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=600)
+            f"raise SystemExit(main({[str(a) for a in argv]!r}))")
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_without_matplotlib_evaluate_skips_the_png_with_one_line(trained, tmp_path):
+    png = tmp_path / "m.png"
+    result = run_without("matplotlib", ["evaluate", trained / "model.npz", "--png", png])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.endswith(f"{png} skipped: {HINT}\n")
+    assert "confusion matrix" in result.stdout and not png.exists()
+
+
+def test_without_pillow_predict_on_an_image_says_how_to_get_it(trained, tmp_path):
+    (tmp_path / "digit.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # never opened
+    result = run_without("PIL", ["predict", trained / "model.npz", tmp_path / "digit.png"])
+    assert result.returncode == 2
+    assert result.stderr == ('fastnn: error: reading images needs Pillow: pip install '
+                             '"fastnn[plot]" (it comes with matplotlib) or pip install pillow; '
+                             'or pass a .npy.\n')
+
+
+def test_without_matplotlib_train_says_how_to_get_the_plot(tmp_path):
+    result = run_without("matplotlib", ["--epochs", "1", "--out", tmp_path])
     assert result.returncode == 0, result.stderr
     assert 'learning_curves.png skipped: plots need matplotlib: pip install "fastnn[plot]"' \
         in result.stdout
