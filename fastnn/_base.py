@@ -135,7 +135,7 @@ class BaseFastNN(BaseEstimator):
         if continuing and Y.shape[1] != self.n_outputs_:
             raise ValueError(f"y has {Y.shape[1]} targets; the fitted model has "
                              f"{self.n_outputs_}.")
-        with np.errstate(over="ignore"):  # a weight beyond float32: refused just below
+        with np.errstate(over="ignore", invalid="ignore"):  # as in _validate
             sample_weight = _check_sample_weight(weights, X, dtype=X.dtype,
                                                  ensure_non_negative=True)
         if not np.all(np.isfinite(sample_weight)):
@@ -377,15 +377,14 @@ class BaseFastNN(BaseEstimator):
         return outputs
 
     def _validate(self, *args, **kwargs):
-        """``validate_data``, with its errors as ValueErrors a user can act on.
+        """``validate_data``, its only errors ValueErrors a user can act on.
 
-        A float64 value beyond float32's range becomes inf in the cast to a
-        float32 model, and sklearn then says so; numpy's "overflow encountered
-        in cast" warning before it would only repeat it.  A Python int too big
-        for float64 raises OverflowError, which is a ValueError here.
-        """
+        A float64 beyond float32 becomes inf in the cast to a float32 model
+        and sklearn says so: numpy's cast warning (or its overflow in
+        sklearn's finiteness check, a sum) would only repeat it.  A Python int
+        too big for float64 raises OverflowError: a ValueError here."""
         try:
-            with np.errstate(over="ignore"):
+            with np.errstate(over="ignore", invalid="ignore"):
                 return validate_data(self, *args, **kwargs)
         except OverflowError as exc:
             raise ValueError(f"X or y holds a number too large for float64: {exc}.") from None

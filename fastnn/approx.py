@@ -5,7 +5,8 @@ s = −b/w; a hidden layer of such steps, weighted by output weights h, adds
 up to a staircase that follows any continuous f on [0, 1] as closely as we
 like.  ``step_network`` builds that network by hand as a fitted
 ``FastNNRegressor``; ``sup_error_table`` compares it with one trained by SGD;
-``command`` is ``fastnn approx``, which prints the tables and draws the figures.
+``command`` is ``fastnn approx``, which prints the tables and draws the figures
+(``fastnn._approx_plots``).
 
 The two caveats of the chapter show up too: the approximation is only
 approximate (the error shrinks as N grows, it does not vanish), and only for
@@ -18,11 +19,10 @@ from collections import namedtuple
 from numbers import Integral, Real
 
 import numpy as np
-from scipy.special import expit
 from tqdm import tqdm
 
 from ._params import make_rng, pack
-from ._plot import HINT, PlotUnavailable, pyplot, save_figure
+from ._plot import HINT, PlotUnavailable, pyplot
 from .estimator import FastNNRegressor
 
 # The fine grid for sup errors: 10,001 evenly spaced points, plus x = ½ − 10⁻⁹,
@@ -250,59 +250,6 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-# -- figures ------------------------------------------------------------------
-
-def plot_steepening(path, *, s=0.4, weights=(2, 5, 10, 25, 100, 1000)):
-    """σ(wx + b) with b = −ws for growing w: the curve turns into a step at s = −b/w."""
-    return _neurons_figure(path, [(w, -w * s, f"w = {w:g}, b = {-w * s:g}") for w in weights],
-                           f"Larger w, sharper step at s = −b/w = {s:g}")
-
-
-def plot_bias_shift(path, *, w=100.0, biases=(-10, -30, -50, -70, -90)):
-    """σ(wx + b) for a large w and several b: the step sits at s = −b/w."""
-    return _neurons_figure(path, [(w, b, f"b = {b:g}: s = {-b / w:g}") for b in biases],
-                           f"w = {w:g}: the bias b moves the step")
-
-
-def _neurons_figure(path, neurons, title):
-    """One curve σ(wx + b) per (w, b, label), a dotted line at each s = −b/w."""
-    plt = pyplot()
-    x = np.linspace(0.0, 1.0, 2001)
-    figure, axes = plt.subplots(figsize=(6, 4))
-    for w, b, label in neurons:
-        line, = axes.plot(x, expit(w * x + b), label=label)
-        axes.axvline(-b / w, color=line.get_color(), linestyle=":", linewidth=1)
-    axes.set(xlabel="x", ylabel="σ(wx + b)", title=title)
-    axes.legend(fontsize="small")
-    return save_figure(figure, path)
-
-
-def plot_approximation(path, f, networks, *, title):
-    """f and each network's g, one panel per N, with both sup errors in the title."""
-    plt = pyplot()
-    n_panels = len(networks)
-    n_cols = min(2, n_panels)
-    n_rows = -(-n_panels // n_cols)
-    figure, axes = plt.subplots(n_rows, n_cols, figsize=(5.5 * n_cols, 3.6 * n_rows),
-                                squeeze=False)
-    target = _values(f, GRID)
-    for panel, (n, (hand, trained)) in zip(axes.flat, networks.items()):
-        panel.plot(GRID, target, color="black", linewidth=2.5, label="f")
-        panel.plot(GRID, hand.predict(GRID[:, None]), color="tab:orange", label="hand-built g")
-        errors = f"hand-built {sup_error(hand, f):.3f}"
-        if trained is not None:
-            panel.plot(GRID, trained.predict(GRID[:, None]), color="tab:blue",
-                       linestyle="--", label="SGD-trained g")
-            errors += f", SGD {sup_error(trained, f):.3f}"
-        panel.set(xlabel="x", title=f"N = {n}: max|g − f| = {errors}")
-        panel.legend(fontsize="small")
-    for panel in list(axes.flat)[n_panels:]:
-        panel.set_visible(False)
-    figure.suptitle(title)
-    figure.tight_layout()
-    return save_figure(figure, path)
-
-
 # -- command line ---------------------------------------------------------------
 
 TARGETS = (("chapter-f.png", chapter_function,
@@ -352,9 +299,12 @@ def command(args):
     except PlotUnavailable:
         print(f"figures skipped: {HINT}")
         return 0
-    paths = [plot_steepening(os.path.join(args.out, "steepening.png")),
-             plot_bias_shift(os.path.join(args.out, "bias-shift.png"))]
-    paths += [plot_approximation(os.path.join(args.out, name), f, networks, title=description)
+    from . import _approx_plots as figures
+
+    paths = [figures.plot_steepening(os.path.join(args.out, "steepening.png")),
+             figures.plot_bias_shift(os.path.join(args.out, "bias-shift.png"))]
+    paths += [figures.plot_approximation(os.path.join(args.out, name), f, networks,
+                                         title=description)
               for name, f, description, networks in built]
     for path in paths:
         print(f"wrote {path}")

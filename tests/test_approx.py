@@ -8,7 +8,7 @@ from scipy.special import expit
 from sklearn.utils.validation import check_is_fitted
 
 import fastnn
-from fastnn import FastNNRegressor, approx
+from fastnn import FastNNRegressor, _approx_plots, approx
 from fastnn._plot import HINT
 from .conftest import assert_png_not_blank
 
@@ -204,12 +204,12 @@ def test_zero_epochs_raises_value_error():
 
 def test_steepening_plot_renders(tmp_path):
     pytest.importorskip("matplotlib")
-    assert_png_not_blank(approx.plot_steepening(tmp_path / "steepening.png"))
+    assert_png_not_blank(_approx_plots.plot_steepening(tmp_path / "steepening.png"))
 
 
 def test_bias_shift_plot_renders(tmp_path):
     pytest.importorskip("matplotlib")
-    assert_png_not_blank(approx.plot_bias_shift(tmp_path / "bias.png"))
+    assert_png_not_blank(_approx_plots.plot_bias_shift(tmp_path / "bias.png"))
 
 
 def test_approximation_plot_renders_hand_built_and_trained_networks(tmp_path):
@@ -217,7 +217,7 @@ def test_approximation_plot_renders_hand_built_and_trained_networks(tmp_path):
     f = approx.chapter_function
     networks = approx.build_networks(f, (5, 50), train=False)
     networks[5] = (networks[5][0], approx.trained_network(f, 5, epochs=5))
-    path = approx.plot_approximation(tmp_path / "overlay.png", f, networks, title="f")
+    path = _approx_plots.plot_approximation(tmp_path / "overlay.png", f, networks, title="f")
     assert_png_not_blank(path)
 
 

@@ -308,3 +308,21 @@ def test_a_python_int_too_large_for_float64_is_a_value_error(digits):
     X = np.array([[10 ** 400, 0], [0, 1], [1, 0]], dtype=object)
     with pytest.raises(ValueError, match="too large for float64"):
         FastNN(**FAST).fit(X, [0, 1, 0])
+
+
+def test_float32_inputs_near_the_largest_float32_are_predicted_without_warnings(digits):
+    X, y = digits
+    clf = FastNN(**FAST).fit(X.astype(np.float32), y)
+    extreme = np.full((3, 64), np.finfo(np.float32).max, dtype=np.float32)
+    extreme[:, ::2] *= -1  # sklearn's finiteness check sums X: max − max + …
+    with strict_numpy():
+        proba = clf.predict_proba(extreme)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+
+
+def test_sample_weights_near_the_largest_float32_are_checked_without_warnings(digits):
+    X, y = digits
+    weights = np.full(len(X), np.finfo(np.float32).max)
+    weights[::2] *= -1
+    with strict_numpy(), pytest.raises(ValueError, match="Negative values"):
+        FastNN(**FAST).fit(X.astype(np.float32), y, sample_weight=weights)
