@@ -129,6 +129,10 @@ def report_lines(result):
         rounds = ", ".join(f"{r:.2f}" for r in result["speedups_per_round"][name])
         lines.append(f"  {name:<28} {ratio:.2f}x (target {result['targets'][name]}x; rounds {rounds})")
     lines.append(f"  loky workers reused across rounds: {result['workers_reused']}")
+    if max(result["load_average_before"][0], result["load_average_after"][0]) > result["cores"] / 2:
+        lines.append(f"  warning: other work kept this machine busy (load average above "
+                     f"{result['cores'] / 2:g} on {result['cores']} cores): these ratios "
+                     f"measure sharing the cores, not fastnn")
     return lines
 
 
