@@ -86,9 +86,13 @@ _openmp_controller_lock = threading.Lock()
 
 
 def n_chunks(n_threads, mini_batch_size):
-    """``train_epoch``'s n_chunks: 1 (serial) below PARALLEL_MIN_BATCH, else a few per thread."""
+    """``train_epoch``'s n_chunks: 1 (serial) below PARALLEL_MIN_BATCH, else one per thread.
+
+    One piece per thread, not more: every piece of a sweep walks all the rows
+    of w for its columns, so extra pieces only repeat that walk.
+    """
     parallel = n_threads > 1 and mini_batch_size >= PARALLEL_MIN_BATCH
-    return 4 * n_threads if parallel else 1
+    return n_threads if parallel else 1
 
 
 @contextmanager

@@ -16,8 +16,11 @@ FASTMATH = {"nsz", "arcp", "contract"}
 _NO_CACHE_WARNED = False
 
 
-def jit(parallel=False):
+def jit(parallel=False, inline="never"):
     """``numba.njit(cache=True, nogil=True, fastmath=FASTMATH)``, cache optional.
+
+    ``inline="always"`` has numba paste the function into its callers, for a
+    small helper in a hot loop that LLVM would otherwise leave as a call.
 
     Numba picks where to cache when a function is decorated: ``NUMBA_CACHE_DIR``,
     then ``__pycache__`` beside the source, then the user's cache folder.  On a
@@ -26,7 +29,7 @@ def jit(parallel=False):
     """
 
     def decorate(py_func):
-        options = dict(nogil=True, fastmath=set(FASTMATH), parallel=parallel)
+        options = dict(nogil=True, fastmath=set(FASTMATH), parallel=parallel, inline=inline)
         try:
             return numba.njit(cache=True, **options)(py_func)
         except RuntimeError as exc:

@@ -20,11 +20,14 @@ OUTPUT_ACTIVATIONS = {"sigmoid": SIGMOID, "softmax": SOFTMAX, "identity": IDENTI
 
 @jit()
 def sigmoid(z):
-    """σ(z) = 1 / (1 + e^−z), evaluated so that e^x never overflows."""
-    if z >= 0.0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
+    """σ(z) = 1 / (1 + e^−z), evaluated so that e^x never overflows.
+
+    With e = e^−|z|: σ(z) = 1 / (1 + e) for z ≥ 0 and e / (1 + e) below.  One
+    exp either way, and a select rather than a branch: z's sign is data.
+    """
+    e = math.exp(-abs(z))
+    top = 1.0 if z >= 0.0 else e
+    return top / (1.0 + e)
 
 
 @jit()

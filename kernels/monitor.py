@@ -11,10 +11,8 @@ from numba import prange
 from ._jit import jit
 from .activations import IDENTITY, activate
 from .costs import fn as cost_fn
-from .forward import GROUP, forward_rows
+from .predict import BLOCK, block_outputs
 from .update import L2
-
-BLOCK = 256
 
 
 @jit(parallel=True)
@@ -23,30 +21,19 @@ def evaluate(X, Y, sample_weight, params, layout, hidden, out_act, cost):
 
     No regularisation term: the caller adds it, with its own n.
     """
-    sizes, w_off, b_off, a_off = layout
-    n_layers = sizes.shape[0] - 1
-    n_out = sizes[n_layers]
-    o = a_off[n_layers]
+    sizes = layout[0]
     n = X.shape[0]
-    out = np.empty((n, n_out), dtype=params.dtype)
+    out = np.empty((n, sizes[sizes.shape[0] - 1]), dtype=params.dtype)
     n_blocks = (n + BLOCK - 1) // BLOCK
     subtotals = np.zeros(n_blocks)
-    keys = np.zeros(GROUP, dtype=np.uint64)
     for blk in prange(n_blocks):
-        acts = np.empty((GROUP, o + n_out), dtype=params.dtype)
-        idx = np.empty(sizes.max(), dtype=np.uint64)
+        # Stop at z^L: the cost is computed from z for numerical stability.
+        block_outputs(X, blk, params, layout, hidden, IDENTITY, out)
         s = 0.0
-        for r0 in range(blk * BLOCK, min(n, (blk + 1) * BLOCK), GROUP):
-            ns = min(GROUP, n - r0)
-            for t in range(ns):
-                acts[t, :sizes[0]] = X[r0 + t]
-            # Stop at z^L: the cost is computed from z for numerical stability.
-            forward_rows(params, layout, hidden, IDENTITY, acts, 0, ns, idx, 0.0, keys)
-            for t in range(ns):
-                z = acts[t, o:o + n_out]
-                s += sample_weight[r0 + t] * cost_fn(z, Y[r0 + t], cost, out_act)
-                activate(z, out_act)
-                out[r0 + t] = z
+        for r in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+            z = out[r]
+            s += sample_weight[r] * cost_fn(z, Y[r], cost, out_act)
+            activate(z, out_act)
         subtotals[blk] = s
     # A plain loop, not subtotals.sum(): parallel=True would split that sum
     # by thread count and change its rounding.

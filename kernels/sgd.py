@@ -1,14 +1,20 @@
 """Mini-batch stochastic gradient descent: one whole epoch per compiled call.
 
-Two phases per mini-batch.  (1) The samples go forward four at a time — every
-weight vector loaded serves the four (``forward.forward_rows``) — and then each
-sample's δ^l (BP1, BP2) into its own row of the scratch blocks
-``acts``/``deltas``: groups are fixed by slot, independent, so a parallel loop
-over them writes no shared memory.  (2) The update (``update``) applies BP3/BP4,
-Σ_x a^(l−1)_i δ^l_j, two rows i of every w^l at a time, the sum over samples
-always in mini-batch order.  Whatever the number of threads, or whether phase
-(2) runs in one chunk or many, each weight sees the very same floating-point
-operations in the same order: the model is bitwise identical.
+Per mini-batch, for each layer l in turn, ONE walk over the rows of w^l
+(``sweep.sweep_layer``) applies the previous mini-batch's SGD step to them
+(BP3/BP4 summed over its samples in mini-batch order, the L2 decay) and runs
+this mini-batch's forward pass through the updated rows, while they are in
+registers.  Then each sample's δ^l (BP1, BP2) goes into its own row of the
+scratch block ``deltas``; the last mini-batch's step is one more walk with no
+forward pass.  The mini-batches alternate between two scratch blocks, the
+one being stepped and the one going forward.  Layer 1 reads its inputs from
+X in place (nothing is copied), and each walk prefetches the next
+mini-batch's rows of X, which lie at random places in memory.
+
+Each weight sees the very same floating-point operations in the same order as
+in the plain algorithm (step everything, then go forward), whatever the number
+of threads: the walks split the columns of w^l between threads, and the δ
+pass the samples, so the model is bitwise identical on 1 or many threads.
 """
 from collections import namedtuple
 
@@ -18,8 +24,14 @@ from numba import prange
 from ._jit import jit
 from .backprop import backward
 from .dropout import sample_key
-from .forward import GROUP, forward_rows
-from .update import update_biases, update_rows, update_rows_momentum
+from .forward import as_dtype_of, first_unit
+from .sweep import (activate_layer, forward_layer_parallel, forward_scratch, mark_samples,
+                    start_layer, step_layer_parallel, sweep_layer)
+from .update import L1, L2, regularise, update_biases, update_rows_momentum
+
+# A layer with fewer weights is swept by one thread: waking a second one costs
+# more than the sweep (784-30-10's 30 × 10 output layer, say).
+PARALLEL_MIN_WEIGHTS = 4096
 
 # The codes of the network and its training (ints from ``activations``,
 # ``costs`` and ``update``) and the hyperparameters (floats), as the book names them.
@@ -28,75 +40,117 @@ Hyper = namedtuple("Hyper", "eta lmbda momentum dropout")
 
 
 @jit()
-def _as_dtype_of(x, like):
-    """x as a scalar of ``like``'s dtype, so float32 loops stay in float32."""
-    out = np.empty(1, dtype=like.dtype)
-    out[0] = x
-    return out[0]
+def _locate(X, batch, rows):
+    """The flat offsets in X of the mini-batch's rows."""
+    for s in range(batch.shape[0]):
+        rows[s] = batch[s] * X.shape[1]
 
 
 @jit()
-def _group_deltas(X, Y, sample_weight, batch, g, params, layout, codes, dropout, key, acts,
-                  deltas, idx, keys):
-    """Phase 1 for group g of the mini-batch: its ≤ 4 samples (slots s, rows batch[s] of X).
+def _sample_keys(batch, dropout, key, keys):
+    """The dropout key of each sample of the mini-batch (``dropout.sample_key``)."""
+    if dropout > 0.0:
+        for s in range(batch.shape[0]):
+            keys[s] = sample_key(key, batch[s])
 
-    Forward together (one pass over each weight matrix), then δ^l per sample.
+
+@jit()
+def _sample_deltas(Y, sample_weight, batch, params, layout, codes, dropout, acts, deltas, keys, s):
+    """δ^l of sample s of the mini-batch (BP1, BP2), scaled by its sample weight.
+
     A sample weight scales δ^l, hence both its ∂C/∂b = δ and ∂C/∂w = a δ.
     """
     sizes, w_off, b_off, a_off = layout
-    s0 = g * GROUP
-    ns = min(GROUP, batch.shape[0] - s0)
-    for s in range(s0, s0 + ns):
-        acts[s, :sizes[0]] = X[batch[s]]
-        keys[s] = sample_key(key, batch[s]) if dropout > 0.0 else key
-    forward_rows(params, layout, codes.hidden, codes.out_act, acts, s0, ns, idx[g], dropout, keys)
-    for s in range(s0, s0 + ns):
-        row = batch[s]
-        backward(params, layout, codes.hidden, codes.out_act, codes.cost, Y[row], acts[s],
-                 deltas[s], dropout, keys[s])
-        weight = sample_weight[row]
-        if weight != 1.0:
-            d = deltas[s]
-            for u in range(a_off[1], d.shape[0]):
-                d[u] = d[u] * weight
+    row = batch[s]
+    backward(params, layout, codes.hidden, codes.out_act, codes.cost, Y[row], acts[s], deltas[s],
+             dropout, keys[s])
+    weight = sample_weight[row]
+    if weight != 1.0:
+        d = deltas[s]
+        for u in range(a_off[1], d.shape[0]):
+            d[u] = d[u] * weight
 
 
 @jit(parallel=True)
-def _batch_deltas_parallel(X, Y, sample_weight, batch, params, layout, codes, dropout, key, acts,
-                           deltas, idx, keys):
-    for g in prange((batch.shape[0] + GROUP - 1) // GROUP):
-        _group_deltas(X, Y, sample_weight, batch, g, params, layout, codes, dropout, key, acts,
-                      deltas, idx, keys)
+def _deltas_parallel(Y, sample_weight, batch, params, layout, codes, dropout, acts, deltas, keys):
+    for s in prange(batch.shape[0]):
+        _sample_deltas(Y, sample_weight, batch, params, layout, codes, dropout, acts, deltas, keys,
+                       s)
 
 
 @jit()
-def _batch_deltas(X, Y, sample_weight, batch, params, layout, codes, dropout, key, acts, deltas,
-                  idx, keys):
-    for g in range((batch.shape[0] + GROUP - 1) // GROUP):
-        _group_deltas(X, Y, sample_weight, batch, g, params, layout, codes, dropout, key, acts,
-                      deltas, idx, keys)
+def _deltas(Y, sample_weight, batch, params, layout, codes, dropout, acts, deltas, keys):
+    for s in range(batch.shape[0]):
+        _sample_deltas(Y, sample_weight, batch, params, layout, codes, dropout, acts, deltas, keys,
+                       s)
 
 
 @jit(parallel=True)
-def _update_rows_parallel(params, velocity, layout, acts, deltas, m, scale, penalty, decay,
-                          shrink, momentum, n_rows, n_chunks, row_sums, samples):
+def _momentum_parallel(params, velocity, w0, n_in, n_out, src, rows, a0, deltas, d0, m, scale,
+                       penalty, eta_reg, momentum, n_chunks, row_sums):
     # The chunking only spreads work: it does not change any weight's result.
     for c in prange(n_chunks):
-        r0 = c * n_rows // n_chunks
-        r1 = (c + 1) * n_rows // n_chunks
-        if momentum != 0.0:
-            update_rows_momentum(params, velocity, layout, acts, deltas, m, scale, penalty, shrink,
-                                 momentum, r0, r1, row_sums[c])
-        else:
-            update_rows(params, layout, acts, deltas, m, scale, penalty, decay, shrink, r0, r1,
-                        samples[c])
+        update_rows_momentum(params, velocity, w0, n_out, src, rows, a0, deltas, d0, m, scale,
+                             penalty, eta_reg, momentum, c * n_in // n_chunks,
+                             (c + 1) * n_in // n_chunks, row_sums[c])
 
 
 @jit()
-def _all_finite(deltas, m, start):
+def _layer_pass(params, velocity, layout, l, penalty, keep, eta_reg, momentum, scale_old,
+                src_old, rows_old, deltas_old, marks_old, m_old, src_new, rows_new, acts_new,
+                marks_new, m_new, p0, n_chunks, row_sums, chunk_marks, rows_next, m_next):
+    """Layer l: the last mini-batch's step on w^l, then the forward sweep of the next.
+
+    Inputs a^(l−1) are read from ``src_*.flat[rows_*[s] + a_off[l]:]`` (X itself
+    for layer 1).  Momentum moves every weight through its velocity
+    (``update_rows_momentum``) and L1 shrinks every weight, both before the
+    sweep; the sweep then adds the gradient (plain SGD only) and goes forward.
+    keep is 1 − ηλ/n for L2 and 1 otherwise.  The sweep prefetches the m_next
+    inputs at ``src_new.flat[rows_next[s]:]`` (the mini-batch after this one).
+    """
+    sizes, w_off, b_off, a_off = layout
+    n_in = sizes[l]
+    n_out = sizes[l + 1]
+    w0 = w_off[l]
+    a0 = a_off[l]  # 0 for layer 1, whose inputs are X's rows
+    if m_old > 0 and momentum != 0.0:
+        if n_chunks > 1:
+            _momentum_parallel(params, velocity, w0, n_in, n_out, src_old, rows_old, a0,
+                               deltas_old, a_off[l + 1], m_old, scale_old, penalty, eta_reg,
+                               momentum, min(n_chunks, n_in), row_sums)
+        else:
+            update_rows_momentum(params, velocity, w0, n_out, src_old, rows_old, a0, deltas_old,
+                                 a_off[l + 1], m_old, scale_old, penalty, eta_reg, momentum, 0,
+                                 n_in, row_sums[0])
+        m_old = 0
+    elif m_old > 0 and penalty == L1:
+        regularise(params, w0, w0 + n_in * n_out, penalty, keep, eta_reg)
+    if m_old == 0:
+        keep = as_dtype_of(1.0, params)  # no step, so no decay either
+    n_q = (n_in + 1) // 2
+    if n_chunks > 1 and n_in * n_out >= PARALLEL_MIN_WEIGHTS:
+        # Threads split the rows of w for the step, then the samples for the
+        # forward pass: splitting columns would have them write to the same
+        # cache lines of w.
+        if m_old > 0:
+            step_layer_parallel(params, w0, n_in, n_out, keep, scale_old, src_old, rows_old, a0,
+                                deltas_old, a_off[l + 1], marks_old, m_old, acts_new, p0,
+                                n_chunks)
+        if m_new > 0:
+            forward_layer_parallel(params, w0, n_in, n_out, src_new, rows_new, a0, acts_new,
+                                   a_off[l + 1], marks_new, m_new, p0, n_chunks, chunk_marks,
+                                   rows_next, m_next)
+    else:
+        sweep_layer(params, w0, n_in, n_out, keep, scale_old, src_old, rows_old, a0, deltas_old,
+                    a_off[l + 1], marks_old, m_old, src_new, rows_new, acts_new, a_off[l + 1],
+                    marks_new, m_new, p0, 0, n_q, rows_next, m_next)
+
+
+@jit()
+def _all_finite(deltas, m, start, n_out):
     """Whether every output δ of the mini-batch is finite: a cheap divergence probe."""
     for s in range(m):
-        for u in range(start, deltas.shape[1]):
+        for u in range(start, start + n_out):
             if not np.isfinite(deltas[s, u]):
                 return False
     return True
@@ -130,9 +184,11 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     n_train : int
         n in ηλ/n: the size of the whole training set.
     n_chunks : int
-        1 runs serially; more spreads each mini-batch over numba's threads, the
-        update in ``n_chunks`` pieces (a few per thread).  That pays off from a
-        few dozen samples per mini-batch; the result is bitwise the same.
+        1 runs serially; more spreads each mini-batch over numba's threads
+        (one piece per thread): every sweep in up to n_chunks runs of columns,
+        momentum's rows in n_chunks pieces, the δ pass over the samples.  That
+        pays off from a few dozen samples per mini-batch; the result is
+        bitwise the same.
 
     Returns
     -------
@@ -142,45 +198,72 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     """
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
-    n_units = a_off[n_layers] + sizes[n_layers]
-    n_rows = 0
-    for l in range(n_layers):
-        n_rows += sizes[l]
     n = order.shape[0]
-    acts = np.empty((mini_batch_size, n_units), dtype=params.dtype)
-    deltas = np.empty((mini_batch_size, n_units), dtype=params.dtype)
-    # Per group of samples: the indices of the inputs some sample of it has nonzero.
-    idx = np.empty(((mini_batch_size + GROUP - 1) // GROUP, sizes.max()), dtype=np.uint64)
-    keys = np.empty(mini_batch_size, dtype=np.uint64)
-    n_chunks = min(n_chunks, n_rows)
-    # Per chunk: momentum's per-row Σ a δ, plain SGD's list of samples that update a row.
+    mbs = mini_batch_size
+    # Two of each: the mini-batch being stepped ("old") and the one going
+    # forward, which swap roles every mini-batch.  ``marks``: per layer and
+    # pair of inputs, which samples have either ≠ 0 (``sweep.mark_samples``).
+    acts_a, act_rows, marks_a = forward_scratch(layout, mbs, params)
+    acts_b, act_rows, marks_b = forward_scratch(layout, mbs, params)
+    acts = (acts_a, acts_b)
+    marks = (marks_a, marks_b)
+    deltas = np.zeros((2, mbs, acts_a.shape[1]), dtype=params.dtype)
+    keys = np.zeros((2, mbs), dtype=np.uint64)
+    x_rows = np.zeros((3, mbs), dtype=np.int64)
+    # Per chunk: momentum's per-row Σ a δ; the marks of its share of the samples.
     row_sums = np.empty((n_chunks, sizes.max()), dtype=params.dtype)
-    samples = np.empty((n_chunks, mini_batch_size), dtype=np.int64)
+    chunk_marks = np.zeros((n_chunks, marks_a.shape[0], marks_a.shape[1]), dtype=np.uint64)
     eta_reg = hyper.eta * hyper.lmbda / n_train
-    decay = _as_dtype_of(1.0 - eta_reg, params)
-    shrink = _as_dtype_of(eta_reg, params)
-    momentum = _as_dtype_of(hyper.momentum, params)
-    for start in range(0, n, mini_batch_size):
-        m = min(mini_batch_size, n - start)
-        batch = order[start:start + m]
-        scale = _as_dtype_of(hyper.eta / m, params)
-        if n_chunks > 1:
-            _batch_deltas_parallel(X, Y, sample_weight, batch, params, layout, codes,
-                                   hyper.dropout, key, acts, deltas, idx, keys)
-            if not _all_finite(deltas, m, a_off[n_layers]):
-                return False
-            _update_rows_parallel(params, velocity, layout, acts, deltas, m, scale, codes.penalty,
-                                  decay, shrink, momentum, n_rows, n_chunks, row_sums, samples)
-        else:
-            _batch_deltas(X, Y, sample_weight, batch, params, layout, codes, hyper.dropout, key,
-                          acts, deltas, idx, keys)
-            if not _all_finite(deltas, m, a_off[n_layers]):
-                return False
-            if momentum != 0.0:
-                update_rows_momentum(params, velocity, layout, acts, deltas, m, scale,
-                                     codes.penalty, shrink, momentum, 0, n_rows, row_sums[0])
+    keep = as_dtype_of(1.0 - eta_reg if codes.penalty == L2 else 1.0, params)
+    shrink = as_dtype_of(eta_reg, params)
+    momentum = as_dtype_of(hyper.momentum, params)
+    scale_old = as_dtype_of(0.0, params)
+    m_old = 0
+    n_batches = (n + mbs - 1) // mbs
+    for b in range(n_batches + 1):
+        new = b % 2
+        old = 1 - new
+        start = min(b * mbs, n)
+        m_new = min(mbs, n - start)
+        batch = order[start:start + m_new]
+        _locate(X, batch, x_rows[new])
+        _sample_keys(batch, hyper.dropout, key, keys[new])
+        after = min(start + m_new, n)
+        m_next = min(mbs, n - after)
+        _locate(X, order[after:after + m_next], x_rows[2])
+        if m_old > 0:
+            update_biases(params, velocity, layout, deltas[old], m_old, scale_old, momentum)
+        p0 = 0
+        for l in range(n_layers):
+            n_out = sizes[l + 1]
+            start_layer(params, b_off[l], n_out, acts[new], a_off[l + 1], m_new)
+            if l == 0:
+                mark_samples(X, x_rows[new], m_new, 0, sizes[0], marks[new], p0)
+                _layer_pass(params, velocity, layout, l, codes.penalty, keep, shrink, momentum,
+                            scale_old, X, x_rows[old], deltas[old], marks[old], m_old, X,
+                            x_rows[new], acts[new], marks[new], m_new, p0, n_chunks, row_sums,
+                            chunk_marks, x_rows[2], m_next)
             else:
-                update_rows(params, layout, acts, deltas, m, scale, codes.penalty, decay, shrink,
-                            0, n_rows, samples[0])
-        update_biases(params, velocity, layout, deltas, m, scale, momentum)
+                mark_samples(acts[new], act_rows, m_new, a_off[l], sizes[l], marks[new], p0)
+                _layer_pass(params, velocity, layout, l, codes.penalty, keep, shrink, momentum,
+                            scale_old, acts[old], act_rows, deltas[old], marks[old], m_old,
+                            acts[new], act_rows, acts[new], marks[new], m_new, p0, n_chunks,
+                            row_sums, chunk_marks, act_rows, 0)
+            last = l == n_layers - 1
+            activate_layer(acts[new], a_off[l + 1], first_unit(sizes, l + 1), n_out, m_new,
+                           codes.out_act if last else codes.hidden, hyper.dropout, keys[new],
+                           not last)
+            p0 += (sizes[l] + 1) // 2
+        if m_new > 0:
+            if n_chunks > 1:
+                _deltas_parallel(Y, sample_weight, batch, params, layout, codes, hyper.dropout,
+                                 acts[new], deltas[new], keys[new])
+            else:
+                _deltas(Y, sample_weight, batch, params, layout, codes, hyper.dropout, acts[new],
+                        deltas[new], keys[new])
+            if not _all_finite(deltas[new], m_new, a_off[n_layers], sizes[n_layers]):
+                return False
+        m_old = m_new
+        if m_new > 0:
+            scale_old = as_dtype_of(hyper.eta / m_new, params)
     return True

@@ -1,26 +1,24 @@
-"""Two register-blocked SIMD micro-kernels, written in LLVM IR through numba.
+"""The register-blocked SIMD micro-kernel of the sweep, written in LLVM IR through numba.
 
 Why IR: numba passes arrays without ``noalias``, so LLVM must assume that an
-accumulator row may alias the weights.  It then keeps no accumulator in a
-register across the input loop, and does not turn named scalar accumulators
-into vectors either (the assembly showed scalar ``vfmadd231sd`` only).  Here
-the accumulators are explicit 256-bit vectors (4 float64 or 8 float32 lanes)
-that live in registers for a whole loop, and every weight vector is loaded once
-and used for several samples.
+accumulator may alias the weights.  It then keeps no accumulator in a register
+across a loop, and does not turn named scalar accumulators into vectors either
+(the assembly showed scalar ``vfmadd231sd`` only).  Here the weights being
+worked on are explicit 256-bit vectors (4 float64 or 8 float32 lanes) that
+live in registers while every sample of a mini-batch uses them.
 
-``forward_block{1,4}`` — z_s[0:c] += Σ_i a_si w_i[0:c] for 1 or 4 samples s and
-c ≤ 2 vectors of outputs, over the inputs i listed in ``idx`` (those where some
-sample is nonzero), in that order.
-
-``row_update{1,2}`` — for 1 or 2 weight rows r and c ≤ 4 vectors of columns,
-w_r ← decay · w_r, then w_r −= (scale · a_sr) δ_s for the samples s the caller
-lists (those whose a_sr are not all 0), in mini-batch order (BP4 and the SGD
-step fused: each row is read and written once per mini-batch).
+``row_sweep{1,2}`` — for 1 or 2 weight rows r and c ≤ 4 vectors of columns:
+w_r ← decay · w_r, then w_r −= (scale · a_sr) δ_s for the marked samples s in
+order (the SGD step, BP4 fused in); then, the new w_r still in registers,
+z_s += x_sr w_r for the next mini-batch's marked samples (its forward pass).
+``row_forward{1,2}`` is the forward half alone, for prediction: the weights
+are only read.
 
 Every lane does exactly the scalar code's operations in the scalar code's order
 (one fused multiply-add per product, as ``contract`` lets LLVM do anyway), so
 results do not depend on how rows and samples are grouped into blocks, nor on
-the number of threads.  Columns past ``c`` are masked, never read or written.
+the number of threads.  Weights past column ``c`` are masked, never read or
+written.
 """
 from llvmlite import ir
 from numba import types
@@ -131,73 +129,44 @@ def _unpack(context, builder, sig, args, arrays, types_=None):
     return out
 
 
-def _forward_block(n_samples, n_vec):
-    def codegen(context, builder, sig, args):
-        e = _Emitter(context, builder, sig.args[6].dtype)
-        zp, z0, ldz, ap, a0, lda, wp, w0, ldw, ip, k, n_cols = _unpack(
-            context, builder, sig, args, (0, 3, 6, 9))
-        ity = context.get_value_type(sig.args[9].dtype)
-        b = builder
-        acc = [[cgutils.alloca_once(b, e.vty) for _ in range(n_vec)] for _ in range(n_samples)]
-        zrow = [b.add(z0, b.mul(ldz, ir.Constant(I64, s))) for s in range(n_samples)]
-        arow = [b.add(a0, b.mul(lda, ir.Constant(I64, s))) for s in range(n_samples)]
-
-        def emit(masks):
-            for s in range(n_samples):
-                for v in range(len(masks)):
-                    z = e.at(zp, b.add(zrow[s], ir.Constant(I64, v * e.n)))
-                    b.store(e.load(z, masks[v]), acc[s][v])
-            with cgutils.for_range(b, k) as loop:
-                i = b.load(b.gep(ip, [loop.index]))
-                if ity.width < 64:
-                    i = b.sext(i, I64)
-                x = [b.load(b.gep(ap, [b.add(arow[s], i)])) for s in range(n_samples)]
-                row = b.add(w0, b.mul(i, ldw))
-                w = [e.load(e.at(wp, b.add(row, ir.Constant(I64, v * e.n))), masks[v])
-                     for v in range(len(masks))]
-                for s in range(n_samples):
-                    xs = e.splat(x[s])
-                    for v in range(len(masks)):
-                        b.store(e.fma(xs, w[v], b.load(acc[s][v])), acc[s][v])
-            for s in range(n_samples):
-                for v in range(len(masks)):
-                    z = e.at(zp, b.add(zrow[s], ir.Constant(I64, v * e.n)))
-                    e.store(b.load(acc[s][v]), z, masks[v])
-
-        e.full_or_masked(n_cols, n_vec, emit)
-        return context.get_dummy_value()
-    return codegen
-
-
-def _make_forward_block(n_samples, n_vec=2):
-    @intrinsic
-    def forward_block(typingctx, Z, z0, ldz, A, a0, lda, W, w0, ldw, idx, k, n_cols):
-        if not (isinstance(W, types.Array) and Z.dtype == A.dtype == W.dtype
-                and isinstance(W.dtype, types.Float) and isinstance(idx.dtype, types.Integer)):
-            return None
-        sig = types.void(Z, z0, ldz, A, a0, lda, W, w0, ldw, idx, k, n_cols)
-        return sig, _forward_block(n_samples, n_vec)
-    return forward_block
-
-
-forward_block4 = _make_forward_block(4)
-forward_block4.__doc__ = """Z[z0 + s·ldz + j] += Σ_i A[a0 + s·lda + i] · W[w0 + i·ldw + j]
-for the 4 samples s < 4 and the columns j < n_cols ≤ 2·lanes, i < n_in in order.
-Flat offsets into C-contiguous arrays of one float dtype."""
-forward_block1 = _make_forward_block(1)
-forward_block1.__doc__ = "``forward_block4`` for one sample."
-
 ROW_VECTORS = 4
 
 
-def _row_update(n_rows):
+def _for_each_set_bit(b, words_ptr, offset, stride, n_words, body):
+    """body(s) for every set bit s = 64·w + t of words_ptr[offset + w·stride], w < n_words,
+    in increasing order; each word is walked with count-trailing-zeros and clear-lowest."""
+    cttz = cgutils.get_or_insert_function(b.module, ir.FunctionType(I64, [I64, ir.IntType(1)]),
+                                          "llvm.cttz.i64")
+    zero = ir.Constant(I64, 0)
+    with cgutils.for_range(b, n_words) as word:
+        first = b.load(b.gep(words_ptr, [b.add(offset, b.mul(word.index, stride))]))
+        entry = b.block
+        head = b.append_basic_block("bits.head")
+        step = b.append_basic_block("bits.body")
+        done = b.append_basic_block("bits.done")
+        b.branch(head)
+        b.position_at_end(head)
+        bits = b.phi(I64)
+        bits.add_incoming(first, entry)
+        b.cbranch(b.icmp_unsigned("!=", bits, zero), step, done)
+        b.position_at_end(step)
+        body(b.add(b.shl(word.index, ir.Constant(I64, 6)),
+                   b.call(cttz, [bits, ir.Constant(ir.IntType(1), 1)])))
+        bits.add_incoming(b.and_(bits, b.sub(bits, ir.Constant(I64, 1))), b.block)
+        b.branch(head)
+        b.position_at_end(done)
+
+
+def _row_sweep(n_rows, step=True):
     def codegen(context, builder, sig, args):
         e = _Emitter(context, builder, sig.args[0].dtype)
-        wp, w0, ldw, n_cols, dp, d0, ldd, ap, a0, lda, sp, k = _unpack(
-            context, builder, sig, args[:3] + args[4:11] + args[12:], (0, 4, 7, 10),
-            types_=sig.args[:3] + sig.args[4:11] + sig.args[12:])
+        floats = (3, 11)
+        ints = [k for k in range(len(args)) if k not in floats]
+        (wp, w0, ldw, n_cols, dp, d0, ldd, ap, a0, arows, um, uo, ustride, uwords,
+         zp, z0, ldz, xp, x0, xrows, fm, fo, fstride, fwords) = _unpack(
+            context, builder, sig, [args[k] for k in ints], (0, 4, 7, 9, 10, 14, 17, 19, 20),
+            types_=[sig.args[k] for k in ints])
         dtype = sig.args[0].dtype
-        sty = context.get_value_type(sig.args[12].dtype)
         decay = context.cast(builder, args[3], sig.args[3], dtype)
         scale = context.cast(builder, args[11], sig.args[11], dtype)
         b = builder
@@ -207,20 +176,26 @@ def _row_update(n_rows):
         def col(base, v):
             return e.at(wp, b.add(base, ir.Constant(I64, v * e.n)))
 
+        def row_of(offsets, s, base):
+            return b.add(base, b.load(b.gep(offsets, [s])))
+
         def emit(masks):
             d_splat = e.splat(decay)
             for r in range(n_rows):
                 for v in range(len(masks)):
-                    w = b.fmul(e.load(col(rows[r], v), masks[v]), d_splat)
-                    b.store(w, acc[r][v])
-            # Only the listed samples: the others' inputs are 0 for these rows
-            # and would add 0·δ.  No test in the loop, hence no mispredicted branch.
-            with cgutils.for_range(b, k) as loop:
-                s = b.load(b.gep(sp, [loop.index]))
-                if sty.width < 64:
-                    s = b.sext(s, I64)
+                    w = e.load(col(rows[r], v), masks[v])
+                    b.store(b.fmul(w, d_splat) if step else w, acc[r][v])
+            if step:
+                _step(masks)
+            _forward(masks)
+
+        def _step(masks):
+            # Only the samples whose bit is set: the others' inputs are 0 for
+            # these rows and would add 0·δ.  No test per sample, so no
+            # mispredicted branch on whether a pixel is 0.
+            def one_sample(s):
                 drow = b.add(d0, b.mul(s, ldd))
-                arow = b.add(a0, b.mul(s, lda))
+                arow = row_of(arows, s, a0)
                 a = [b.load(b.gep(ap, [b.add(arow, ir.Constant(I64, r))])) for r in range(n_rows)]
                 d = [e.load(e.at(dp, b.add(drow, ir.Constant(I64, v * e.n))), masks[v])
                      for v in range(len(masks))]
@@ -228,35 +203,96 @@ def _row_update(n_rows):
                     c = b.fneg(e.splat(b.fmul(scale, a[r])))
                     for v in range(len(masks)):
                         b.store(e.fma(c, d[v], b.load(acc[r][v])), acc[r][v])
+            _for_each_set_bit(b, um, uo, ustride, uwords, one_sample)
             for r in range(n_rows):
                 for v in range(len(masks)):
                     e.store(b.load(acc[r][v]), col(rows[r], v), masks[v])
+
+        def _forward(masks):
+            # The next mini-batch's forward pass through the rows just updated,
+            # still in registers: z_s += x_sr w_r, rows in input order.  z is
+            # loaded and stored whole even in a partial last vector (the caller
+            # leaves room): a masked store is microcoded on AMD, and a load of
+            # what it stored waits for it to retire.  The lanes past n_cols
+            # add x·0 (masked-off weights load as 0).
+            def forward(s):
+                zrow = b.add(z0, b.mul(s, ldz))
+                xrow = row_of(xrows, s, x0)
+                x = [e.splat(b.load(b.gep(xp, [b.add(xrow, ir.Constant(I64, r))])))
+                     for r in range(n_rows)]
+                for v in range(len(masks)):
+                    z = e.at(zp, b.add(zrow, ir.Constant(I64, v * e.n)))
+                    total = e.load(z)
+                    for r in range(n_rows):
+                        total = e.fma(x[r], b.load(acc[r][v]), total)
+                    e.store(total, z)
+            _for_each_set_bit(b, fm, fo, fstride, fwords, forward)
 
         e.full_or_masked(n_cols, ROW_VECTORS, emit)
         return context.get_dummy_value()
     return codegen
 
 
-def _make_row_update(n_rows):
+def _make_row_sweep(n_rows, step=True):
     @intrinsic
-    def row_update(typingctx, W, w0, ldw, decay, n_cols, D, d0, ldd, A, a0, lda, scale,
-                   samples, k):
-        if not (isinstance(W, types.Array) and W.dtype == D.dtype == A.dtype
-                and isinstance(W.dtype, types.Float) and isinstance(samples.dtype, types.Integer)):
+    def row_sweep(typingctx, W, w0, ldw, decay, n_cols, D, d0, ldd, A, a0, arows, scale,
+                  umask, uo, ustride, uwords, Z, z0, ldz, X, x0, xrows, fmask, fo, fstride,
+                  fwords):
+        arrays = (W, D, A, Z, X)
+        if not (all(isinstance(x, types.Array) for x in arrays)
+                and all(x.dtype == W.dtype for x in arrays) and isinstance(W.dtype, types.Float)
+                and all(x.dtype == types.int64 for x in (arows, xrows))
+                and all(x.dtype == types.uint64 for x in (umask, fmask))):
             return None
-        return (types.void(W, w0, ldw, decay, n_cols, D, d0, ldd, A, a0, lda, scale, samples, k),
-                _row_update(n_rows))
-    return row_update
+        return (types.void(W, w0, ldw, decay, n_cols, D, d0, ldd, A, a0, arows, scale, umask, uo,
+                           ustride, uwords, Z, z0, ldz, X, x0, xrows, fmask, fo, fstride,
+                           fwords),
+                _row_sweep(n_rows, step))
+    return row_sweep
 
 
-row_update2 = _make_row_update(2)
-row_update2.__doc__ = """Rows r = 0, 1 of W at w0 + r·ldw, columns j < n_cols ≤ 4·lanes:
+row_sweep2 = _make_row_sweep(2)
+row_sweep2.__doc__ = """Rows r = 0, 1 of W at w0 + r·ldw, columns j < n_cols ≤ 4·lanes:
 
-    w_rj ← decay · w_rj,  then for s = samples[0], …, samples[k − 1] in order
-    w_rj −= (scale · a_sr) · δ_sj
+    w_rj ← decay · w_rj,  then for every sample s whose bit is set in umask
+    w_rj −= (scale · a_sr) · δ_sj                     (s in increasing order)
 
-with a_sr = A[a0 + s·lda + r] and δ_sj = D[d0 + s·ldd + j]; each δ vector is
-loaded once for both rows, and the two rows' chains of FMAs overlap.  The
-caller lists the samples (in mini-batch order) with some a_sr ≠ 0."""
-row_update1 = _make_row_update(1)
-row_update1.__doc__ = "``row_update2`` for row 0 only."
+with a_sr = A[arows[s] + a0 + r] and δ_sj = D[d0 + s·ldd + j] (the SGD step of
+one mini-batch, BP4 fused in); each δ vector is loaded once for both rows, and
+the two rows' chains of FMAs overlap.  Then, with the new rows still in
+registers, the next mini-batch's forward pass through them: for every s set in
+fmask,
+
+    Z[z0 + s·ldz + j] += X[xrows[s] + x0 + r] · w_rj      (r = 0, then 1)
+
+so each row is loaded and stored once per mini-batch for both passes.  Arrays
+are addressed flat.  Sample s is bit s mod 64 of word ``mask[o + (s // 64)·stride]``
+(``uwords``/``fwords`` words).  Z is read and written up to the end of the
+vector holding column n_cols − 1: the caller leaves up to lanes − 1 numbers of
+room after each Z row's columns."""
+row_sweep1 = _make_row_sweep(1)
+row_sweep1.__doc__ = "``row_sweep2`` for row 0 only."
+row_forward2 = _make_row_sweep(2, step=False)
+row_forward2.__doc__ = """``row_sweep2``'s forward pass alone: W is read, never written (decay, scale,
+D, A, arows and umask are unused)."""
+row_forward1 = _make_row_sweep(1, step=False)
+row_forward1.__doc__ = "``row_forward2`` for row 0 only."
+
+
+@intrinsic
+def prefetch(typingctx, A, offset):
+    """Ask for the cache line holding A.flat[offset] (read, keep in all levels); a hint only."""
+    if not isinstance(A, types.Array):
+        return None
+
+    def codegen(context, builder, sig, args):
+        data = context.make_array(sig.args[0])(context, builder, args[0]).data
+        at = context.cast(builder, args[1], sig.args[1], types.int64)
+        i8p = ir.IntType(8).as_pointer()
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, I32, I32, I32]),
+            "llvm.prefetch.p0")
+        ptr = builder.bitcast(builder.gep(data, [at]), i8p)
+        builder.call(fn, [ptr, ir.Constant(I32, 0), ir.Constant(I32, 3), ir.Constant(I32, 1)])
+        return context.get_dummy_value()
+    return types.void(A, offset), codegen

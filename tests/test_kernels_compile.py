@@ -12,9 +12,9 @@ import pytest
 
 import fastnn.kernels as kernels_pkg
 from fastnn import FastNN
-from fastnn.kernels import activations, backprop, costs, forward, predict, sgd
+from fastnn.kernels import activations, backprop, costs, forward, monitor, predict, sgd, sweep
 
-KERNEL_MODULES = [activations, backprop, costs, forward, predict, sgd]
+KERNEL_MODULES = [activations, backprop, costs, forward, monitor, predict, sgd, sweep]
 
 FIT_SCRIPT = textwrap.dedent("""
     import json, warnings

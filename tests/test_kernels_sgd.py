@@ -42,7 +42,7 @@ def test_two_epochs_match_the_reference_to_1e9(small_digits, cost, activation, s
     np.testing.assert_allclose(params, pack(net.weights, net.biases), rtol=0, atol=1e-9)
 
 
-@pytest.mark.parametrize("mini_batch_size", [1, 7, 64])
+@pytest.mark.parametrize("mini_batch_size", [1, 7, 64, 100])
 def test_parallel_and_serial_epochs_are_bitwise_identical(small_digits, mini_batch_size):
     X, Y = small_digits
     results = []
@@ -54,6 +54,22 @@ def test_parallel_and_serial_epochs_are_bitwise_identical(small_digits, mini_bat
                                    lmbda=1.0, n_chunks=n_chunks))
     for other in results[1:]:
         assert np.array_equal(results[0], other)
+
+
+@pytest.mark.parametrize("sizes,mini_batch_size", [
+    ([63, 15, 10], 10),      # odd layers: a last row of each w swept alone
+    ([64, 20, 10], 100),     # 100 samples: two words of sample bits per row pair
+    ([64, 20, 10], 205),     # the whole set in one mini-batch
+])
+def test_odd_layers_and_large_mini_batches_match_the_reference_to_1e9(small_digits, sizes,
+                                                                      mini_batch_size):
+    X, Y = small_digits
+    X = np.ascontiguousarray(X[:, :sizes[0]])
+    params, layout, net = twin_networks(sizes, seed=4)
+    orders = [np.random.default_rng(8).permutation(len(X)) for _ in range(2)]
+    _epochs(X, Y, params, layout, orders, eta=0.3, lmbda=5.0, mini_batch_size=mini_batch_size)
+    net.SGD(X, Y, 2, mini_batch_size, 0.3, 5.0, orders=orders)
+    np.testing.assert_allclose(params, pack(net.weights, net.biases), rtol=0, atol=1e-9)
 
 
 def test_one_sgd_step_worked_by_hand():
