@@ -52,7 +52,7 @@ def epoch(K, X, Y, sizes, order, m, threads, eta=0.5, lmbda=5.0):
                     K.COSTS["cross_entropy"], K.PENALTIES["l2"])
     hyper = K.Hyper(eta, lmbda, 0.0, 0.0)
     weights, velocity = np.ones(len(X), X.dtype), np.zeros(0, X.dtype)
-    chunks = n_chunks(threads, m)
+    chunks = n_chunks(threads, m, int(np.sum(sizes[:-1] * sizes[1:])))
 
     def run():
         with numba_threads(threads):

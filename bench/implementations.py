@@ -126,8 +126,9 @@ def fastnn_epoch(dtype, default_threads=1):
         params = pack(*initial_parameters(sizes, "default", np.random.default_rng(0), dtype))
         layout = kernels.make_layout(sizes)[0]
         order = np.asarray(order, dtype=np.int64)
+        n_weights = int(np.sum(sizes[:-1] * sizes[1:]))
         epoch = _train_epoch_call(X, Y, order, params, layout, eta, lmbda, mini_batch_size,
-                                  n_chunks(n_threads, mini_batch_size))
+                                  n_chunks(n_threads, mini_batch_size, n_weights))
 
         def run():
             with numba_threads(n_threads):

@@ -235,7 +235,8 @@ class BaseFastNN(BaseEstimator):
         with numba_threads(self.n_threads) as n_threads, tqdm(
                 total=epochs, unit="epoch", desc=type(self).__name__, leave=False,
                 file=sys.stderr, disable=self.verbose < 2) as progress:
-            chunks = n_chunks(n_threads, run.mini_batch_size)
+            chunks = n_chunks(n_threads, run.mini_batch_size,
+                              sum(int(w.size) for w in self.coefs_))
             for _ in range(epochs):
                 started = time.perf_counter()
                 order = self._rng.permutation(run.n)

@@ -57,14 +57,25 @@ import multiprocessing.pool
 import os
 import sys
 import threading
+import time
 from contextlib import contextmanager
 
 import numba
+import numpy as np
 
-# Below this many samples per mini-batch the two thread launches per
-# mini-batch cost about what they save (784-30-10 on 2 cores: at m = 10 the
-# serial and 2-thread epochs were within this machine's noise).
+from . import kernels
+
+# Below this many samples per mini-batch the thread launches per mini-batch
+# cost about what they save, even where a launch is cheapest (784-30-10 on 2
+# cores under OpenMP: at m = 10 the serial and 2-thread epochs were within this
+# machine's noise).
 PARALLEL_MIN_BATCH = 32
+# A mini-batch on threads opens about this many parallel regions (each large
+# layer's step and forward pass, the δ pass) ...
+REGIONS_PER_BATCH = 4
+# ... and its serial work is about this much per weight and sample
+# (784-30-10: ~5 µs a sample on the 2-core machine of bench/RESULTS.md).
+SECONDS_PER_WEIGHT = 0.2e-9
 
 # Held around fastnn's kernel calls only under the workqueue layer.  Re-entrant
 # because a fit's epoch loop may call a prediction inside its own block.
@@ -85,14 +96,52 @@ _openmp_controller = None
 _openmp_controller_lock = threading.Lock()
 
 
-def n_chunks(n_threads, mini_batch_size):
-    """``train_epoch``'s n_chunks: 1 (serial) below PARALLEL_MIN_BATCH, else one per thread.
+def n_chunks(n_threads, mini_batch_size, n_weights):
+    """``train_epoch``'s n_chunks: one piece per thread where threads pay, else 1 (serial).
 
-    One piece per thread, not more: every piece of a sweep walks all the rows
-    of w for its columns, so extra pieces only repeat that walk.
+    Threads pay when the mini-batch has at least PARALLEL_MIN_BATCH samples
+    and its work is at least 8 times what its parallel regions cost to open
+    (``region_cost``): threads save at most half the work.  Measured on the
+    idle 2-core machine of bench/RESULTS.md, a region costs ~1 µs under
+    OpenMP, whose idle workers spin, and ~10 µs under TBB or workqueue, whose
+    workers sleep; while another process holds a core it costs a scheduler
+    time slice, and fits train serially rather than wait at every barrier.
+    The model is bitwise the same either way.  One piece per thread, not
+    more: every piece of a sweep walks all the rows of w for its share.
     """
-    parallel = n_threads > 1 and mini_batch_size >= PARALLEL_MIN_BATCH
-    return n_threads if parallel else 1
+    if n_threads < 2 or mini_batch_size < PARALLEL_MIN_BATCH:
+        return 1
+    work = mini_batch_size * n_weights * SECONDS_PER_WEIGHT
+    return n_threads if work >= 8 * REGIONS_PER_BATCH * region_cost(n_threads) else 1
+
+
+_REGION_COSTS = {}
+
+
+def region_cost(n_threads):
+    """Seconds to open one parallel region on ``n_threads`` threads, here and now.
+
+    Measured once per process, threading layer and thread count: the median
+    over 5 runs of 20 regions that do nothing (``kernels.empty_regions``).  On
+    a busy machine it comes out high, which errs towards running serially.
+    """
+    before = numba.get_num_threads()
+    n = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
+    numba.set_num_threads(n)
+    try:
+        counts = np.zeros(n, dtype=np.int64)
+        kernels.empty_regions(counts, 1)  # compiles or loads it, and starts the layer
+        key = (numba.threading_layer(), n)
+        if key not in _REGION_COSTS:
+            times = []
+            for _ in range(5):
+                started = time.perf_counter()
+                kernels.empty_regions(counts, 20)
+                times.append((time.perf_counter() - started) / 20)
+            _REGION_COSTS[key] = float(np.median(times))
+        return _REGION_COSTS[key]
+    finally:
+        numba.set_num_threads(before)
 
 
 @contextmanager
