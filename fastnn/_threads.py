@@ -76,6 +76,9 @@ REGIONS_PER_BATCH = 4
 # ... and its serial work is about this much per weight and sample
 # (784-30-10: ~5 µs a sample on the 2-core machine of bench/RESULTS.md).
 SECONDS_PER_WEIGHT = 0.2e-9
+# Threads save at most half the work; with launches at most 1/8 of it, two
+# threads still take 5/8 of the serial time or less.
+PAYOFF = 8
 
 # Held around fastnn's kernel calls only under the workqueue layer.  Re-entrant
 # because a fit's epoch loop may call a prediction inside its own block.
@@ -100,19 +103,19 @@ def n_chunks(n_threads, mini_batch_size, n_weights):
     """``train_epoch``'s n_chunks: one piece per thread where threads pay, else 1 (serial).
 
     Threads pay when the mini-batch has at least PARALLEL_MIN_BATCH samples
-    and its work is at least 8 times what its parallel regions cost to open
-    (``region_cost``): threads save at most half the work.  Measured on the
-    idle 2-core machine of bench/RESULTS.md, a region costs ~1 µs under
-    OpenMP, whose idle workers spin, and ~10 µs under TBB or workqueue, whose
-    workers sleep; while another process holds a core it costs a scheduler
-    time slice, and fits train serially rather than wait at every barrier.
+    and its work is at least PAYOFF times what its parallel regions cost to
+    open (``region_cost``).  Measured on the idle 2-core machine of
+    bench/RESULTS.md, a region costs ~2 µs under OpenMP, whose idle workers
+    spin, ~9 µs under TBB and ~50 µs under workqueue, whose workers sleep;
+    while another process holds a core it costs a scheduler time slice, and
+    fits train serially rather than wait at every barrier.
     The model is bitwise the same either way.  One piece per thread, not
     more: every piece of a sweep walks all the rows of w for its share.
     """
     if n_threads < 2 or mini_batch_size < PARALLEL_MIN_BATCH:
         return 1
     work = mini_batch_size * n_weights * SECONDS_PER_WEIGHT
-    return n_threads if work >= 8 * REGIONS_PER_BATCH * region_cost(n_threads) else 1
+    return n_threads if work >= PAYOFF * REGIONS_PER_BATCH * region_cost(n_threads) else 1
 
 
 _REGION_COSTS = {}
