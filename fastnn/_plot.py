@@ -7,7 +7,15 @@ render off-screen whatever the display, and the user's backend and open
 figures are left alone.
 """
 
+import math
+
 HINT = 'plots need matplotlib: pip install "fastnn[plot]"'
+
+
+def image_side(n_features):
+    """The side of the square images that ``n_features`` pixels make, or None."""
+    side = math.isqrt(n_features)
+    return side if side * side == n_features else None
 
 
 class PlotUnavailable(ImportError):

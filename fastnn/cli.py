@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, approx, book
-from ._plot import HINT, PlotUnavailable
+from ._plot import HINT, PlotUnavailable, image_side
 from .datasets import load_digits, load_mnist
 from .estimator import FastNN
 from .io import atomic_write, load
@@ -230,7 +230,7 @@ def run_evaluate(args):
     for label, row in zip(labels, matrix):
         print(f"{label!s:>{width}}" + "".join(f"{v:>{width + 1}}" for v in row))
     n_features = X_test.shape[1]
-    if round(np.sqrt(n_features)) ** 2 != n_features:  # rows of features, not images
+    if image_side(n_features) is None:  # rows of features, not images
         print(f"{args.png} skipped: {n_features} features are not a square image to draw")
         return 0
     try:
@@ -268,9 +268,8 @@ def _check_fits(model, X, source):
 
 
 def _describe(n_features):
-    side = int(round(np.sqrt(n_features)))
-    return f"{n_features} features" + (f" ({side}x{side} images)" if side * side == n_features
-                                       else "")
+    side = image_side(n_features)
+    return f"{n_features} features" + (f" ({side}x{side} images)" if side else "")
 
 
 def _read_input(path, n_features):
@@ -279,11 +278,11 @@ def _read_input(path, n_features):
     MNIST (a dark digit on a light page is inverted)."""
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist.")
-    side = int(round(np.sqrt(n_features)))
+    side = image_side(n_features)
     if path.suffix == ".npy":
         return _read_npy(path, n_features, side)
 
-    if side * side != n_features:
+    if side is None:
         raise ValueError(f"the model takes {n_features} features, not a square image; pass a .npy.")
     try:
         from PIL import Image, UnidentifiedImageError

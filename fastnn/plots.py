@@ -6,7 +6,7 @@ raises ``fastnn._plot.PlotUnavailable``, an ImportError that says so.
 """
 import numpy as np
 
-from ._plot import pyplot, save_figure
+from ._plot import image_side, pyplot, save_figure
 
 
 def learning_curves(history, path, score="accuracy", title=None):
@@ -58,8 +58,8 @@ def misclassified(X, y_true, y_pred, path, max_images=40):
     -------
     path
     """
-    side = int(round(np.sqrt(X.shape[1])))
-    if side * side != X.shape[1]:
+    side = image_side(X.shape[1])
+    if side is None:
         raise ValueError(f"{X.shape[1]} features are not a square image; cannot draw them.")
     all_wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
     wrong = all_wrong[:max_images]
