@@ -148,19 +148,19 @@ def _profile(res, med, rows):
                 f"m = 1, 10, 100: c_sample = **{c_sample * 1e6:.1f} µs** per sample, "
                 f"c_batch = **{c_batch * 1e6:.1f} µs** per mini-batch.  The forward pass alone "
                 f"(prediction, same kernel) costs {fwd * 1e6:.1f} µs per sample, "
-                f"{fwd / c_sample:.0%} of c_sample; backward δ plus the per-sample rank-1 "
-                f"update make the rest.  The first layer's w is {w_bytes / 1024:.0f} KiB: "
-                f"the forward pass reads its nonzero-input rows and the update reads and "
-                f"writes them again, for every sample, so per sample ~"
-                f"{3 * 0.5 * w_bytes / 1024:.0f} KiB move through the cache "
-                f"(at 50 % zeros), ≈ {3 * 0.5 * w_bytes / c_sample / 1e9:.0f} GB/s.")
+                f"{fwd / c_sample:.0%} of c_sample; the δ pass and the step make the rest.  "
+                f"The first layer's w is {w_bytes / 1024:.0f} KiB; training walks it once per "
+                f"mini-batch (step and forward pass fused, `kernels/sweep.py`), so c_batch "
+                f"holds that walk and c_sample the work on each sample's nonzero pixels, "
+                f"twice (its forward pass, then its share of the step).")
             if sparse and dense_t:
                 lines.append(
                     f"  With 80 % zeros (synthetic, same n = {n10:,}, m = 10) the epoch takes "
                     f"{fmt_s(sparse)} against {fmt_s(dense_t)} on Fashion-MNIST (50 % zeros): "
                     f"{dense_t / sparse:.2f}× faster, although it has 2.5× fewer nonzero pixels: "
-                    "the rest of the per-sample work (the scan of all 784 inputs, the later "
-                    "layers, σ, the per-mini-batch decay of every weight) does not shrink.")
+                    "the rest of the work (marking which of all 784 inputs are nonzero, the "
+                    "later layers, σ, the δ pass, the per-mini-batch decay of every weight) "
+                    "does not shrink.")
     return "\n".join(lines)
 
 

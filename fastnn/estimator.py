@@ -71,11 +71,13 @@ _SHARED_DOC = """
         The same int gives a bitwise-identical model whatever ``n_threads`` is.
     n_threads : int or None, default=None
         Numba threads used by this estimator's kernels.  None follows
-        fastnn's threads rule: one thread inside a joblib threading worker or a
-        Dask worker task, otherwise the smaller of numba's setting and the
-        OpenMP limit (``threadpoolctl.threadpool_limits``, ``OMP_NUM_THREADS``;
-        joblib's loky workers get cores ÷ n_jobs).  Changes nothing outside
-        the call.
+        fastnn's threads rule (``fastnn._threads``): the smallest of numba's
+        setting, the OpenMP limit (``threadpoolctl.threadpool_limits``,
+        ``OMP_NUM_THREADS``) and the share of an outer level — cores ÷ n_jobs
+        in joblib's threading backend, cores ÷ worker threads in a Dask task,
+        1 where that size is unknown.  Mini-batches are split between the
+        threads only where that pays (≥ 32 samples, and work well above what
+        the parallel regions cost to open).  Changes nothing outside the call.
     verbose : int, default=0
         1 prints one line per epoch in the book's style (evaluation data if
         there is any, otherwise training data); 2 adds a tqdm progress bar over
