@@ -96,54 +96,83 @@ def _momentum_parallel(params, velocity, w0, n_in, n_out, src, rows, a0, deltas,
 
 
 @jit()
+def _step_ahead(params, velocity, layout, l, penalty, keep, eta_reg, momentum, scale_old,
+                src_old, rows_old, deltas_old, m_old, row_sums):
+    """What precedes layer l's sweep: momentum's step on every weight, or L1's shrink.
+
+    Returns (m_old, keep) for the sweep: momentum leaves it no step (m_old = 0),
+    and a sweep with no step must not decay (keep = 1).
+    """
+    sizes, w_off, b_off, a_off = layout
+    n_in = sizes[l]
+    w0 = w_off[l]
+    if m_old > 0 and momentum != 0.0:
+        update_rows_momentum(params, velocity, w0, sizes[l + 1], src_old, rows_old, a_off[l],
+                             deltas_old, a_off[l + 1], m_old, scale_old, penalty, eta_reg,
+                             momentum, 0, n_in, row_sums[0])
+        m_old = 0
+    elif m_old > 0 and penalty == L1:
+        regularise(params, w0, w0 + n_in * sizes[l + 1], penalty, keep, eta_reg)
+    if m_old == 0:
+        keep = as_dtype_of(1.0, params)
+    return m_old, keep
+
+
+@jit()
 def _layer_pass(params, velocity, layout, l, penalty, keep, eta_reg, momentum, scale_old,
                 src_old, rows_old, deltas_old, marks_old, m_old, src_new, rows_new, acts_new,
                 marks_new, m_new, p0, n_chunks, row_sums, chunk_marks, rows_next, m_next):
-    """Layer l: the last mini-batch's step on w^l, then the forward sweep of the next.
+    """Layer l on one thread: the last mini-batch's step on w^l, then the next one's forward.
 
     Inputs a^(l−1) are read from ``src_*.flat[rows_*[s] + a_off[l]:]`` (X itself
-    for layer 1).  Momentum moves every weight through its velocity
-    (``update_rows_momentum``) and L1 shrinks every weight, both before the
-    sweep; the sweep then adds the gradient (plain SGD only) and goes forward.
-    keep is 1 − ηλ/n for L2 and 1 otherwise.  The sweep prefetches the m_next
-    inputs at ``src_new.flat[rows_next[s]:]`` (the mini-batch after this one).
+    for layer 1).  Momentum moves every weight through its velocity and L1
+    shrinks every weight before the sweep (``_step_ahead``); the sweep then
+    adds the gradient (plain SGD only) and goes forward.  keep is 1 − ηλ/n for
+    L2 and 1 otherwise.  The sweep prefetches the m_next inputs at
+    ``src_new.flat[rows_next[s]:]`` (the mini-batch after this one).
+    """
+    sizes, w_off, b_off, a_off = layout
+    m_old, keep = _step_ahead(params, velocity, layout, l, penalty, keep, eta_reg, momentum,
+                              scale_old, src_old, rows_old, deltas_old, m_old, row_sums)
+    sweep_layer(params, w_off[l], sizes[l], sizes[l + 1], keep, scale_old, src_old, rows_old,
+                a_off[l], deltas_old, a_off[l + 1], marks_old, m_old, src_new, rows_new, acts_new,
+                a_off[l + 1], marks_new, m_new, p0, rows_next, m_next)
+
+
+@jit()
+def _layer_pass_threads(params, velocity, layout, l, penalty, keep, eta_reg, momentum, scale_old,
+                        src_old, rows_old, deltas_old, marks_old, m_old, src_new, rows_new,
+                        acts_new, marks_new, m_new, p0, n_chunks, row_sums, chunk_marks,
+                        rows_next, m_next):
+    """``_layer_pass`` on n_chunks threads, for a layer big enough to share.
+
+    Threads split the rows of w for the step, then the samples for the forward
+    pass: splitting columns would have them write to the same cache lines of w.
     """
     sizes, w_off, b_off, a_off = layout
     n_in = sizes[l]
     n_out = sizes[l + 1]
+    if n_in * n_out < PARALLEL_MIN_WEIGHTS:
+        _layer_pass(params, velocity, layout, l, penalty, keep, eta_reg, momentum, scale_old,
+                    src_old, rows_old, deltas_old, marks_old, m_old, src_new, rows_new, acts_new,
+                    marks_new, m_new, p0, n_chunks, row_sums, chunk_marks, rows_next, m_next)
+        return
     w0 = w_off[l]
-    a0 = a_off[l]  # 0 for layer 1, whose inputs are X's rows
+    a0 = a_off[l]
     if m_old > 0 and momentum != 0.0:
-        if n_chunks > 1:
-            _momentum_parallel(params, velocity, w0, n_in, n_out, src_old, rows_old, a0,
-                               deltas_old, a_off[l + 1], m_old, scale_old, penalty, eta_reg,
-                               momentum, min(n_chunks, n_in), row_sums)
-        else:
-            update_rows_momentum(params, velocity, w0, n_out, src_old, rows_old, a0, deltas_old,
-                                 a_off[l + 1], m_old, scale_old, penalty, eta_reg, momentum, 0,
-                                 n_in, row_sums[0])
+        _momentum_parallel(params, velocity, w0, n_in, n_out, src_old, rows_old, a0, deltas_old,
+                           a_off[l + 1], m_old, scale_old, penalty, eta_reg, momentum,
+                           min(n_chunks, n_in), row_sums)
         m_old = 0
-    elif m_old > 0 and penalty == L1:
-        regularise(params, w0, w0 + n_in * n_out, penalty, keep, eta_reg)
-    if m_old == 0:
-        keep = as_dtype_of(1.0, params)  # no step, so no decay either
-    n_q = (n_in + 1) // 2
-    if n_chunks > 1 and n_in * n_out >= PARALLEL_MIN_WEIGHTS:
-        # Threads split the rows of w for the step, then the samples for the
-        # forward pass: splitting columns would have them write to the same
-        # cache lines of w.
-        if m_old > 0:
-            step_layer_parallel(params, w0, n_in, n_out, keep, scale_old, src_old, rows_old, a0,
-                                deltas_old, a_off[l + 1], marks_old, m_old, acts_new, p0,
-                                n_chunks)
-        if m_new > 0:
-            forward_layer_parallel(params, w0, n_in, n_out, src_new, rows_new, a0, acts_new,
-                                   a_off[l + 1], marks_new, m_new, p0, n_chunks, chunk_marks,
-                                   rows_next, m_next)
-    else:
-        sweep_layer(params, w0, n_in, n_out, keep, scale_old, src_old, rows_old, a0, deltas_old,
-                    a_off[l + 1], marks_old, m_old, src_new, rows_new, acts_new, a_off[l + 1],
-                    marks_new, m_new, p0, 0, n_q, rows_next, m_next)
+    m_old, keep = _step_ahead(params, velocity, layout, l, penalty, keep, eta_reg, momentum,
+                              scale_old, src_old, rows_old, deltas_old, m_old, row_sums)
+    if m_old > 0:
+        step_layer_parallel(params, w0, n_in, n_out, keep, scale_old, src_old, rows_old, a0,
+                            deltas_old, a_off[l + 1], marks_old, m_old, p0, n_chunks)
+    if m_new > 0:
+        forward_layer_parallel(params, w0, n_in, n_out, src_new, rows_new, a0, acts_new,
+                               a_off[l + 1], marks_new, m_new, p0, n_chunks, chunk_marks,
+                               rows_next, m_next)
 
 
 @jit()
@@ -156,7 +185,6 @@ def _all_finite(deltas, m, start, n_out):
     return True
 
 
-@jit()
 def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key, n_train,
                 mini_batch_size, n_chunks):
     """Run one epoch of mini-batch SGD in place on ``params``.
@@ -185,10 +213,10 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
         n in ηλ/n: the size of the whole training set.
     n_chunks : int
         1 runs serially; more spreads each mini-batch over numba's threads
-        (one piece per thread): every sweep in up to n_chunks runs of columns,
-        momentum's rows in n_chunks pieces, the δ pass over the samples.  That
-        pays off from a few dozen samples per mini-batch; the result is
-        bitwise the same.
+        (one piece per thread): a large layer's step in n_chunks runs of rows
+        and its forward pass in n_chunks shares of the samples, momentum's rows
+        likewise, the δ pass over the samples.  That pays off from a few dozen
+        samples per mini-batch; the result is bitwise the same.
 
     Returns
     -------
@@ -196,10 +224,37 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
         False if a mini-batch produced a non-finite δ^L; the epoch stops
         there and ``params`` must be considered lost (the caller restores them).
     """
+    run = _train_threads if n_chunks > 1 else _train_serial
+    return run(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key, n_train,
+               mini_batch_size, n_chunks)
+
+
+# Two compiled entry points, so that a process that never trains on threads
+# never compiles the threaded passes (about a third of the kernels' compile
+# time): with ``threads`` None, numba prunes their branches before typing them.
+@jit()
+def _train_serial(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key,
+                  n_train, mini_batch_size, n_chunks):
+    return _epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key,
+                  n_train, mini_batch_size, None)
+
+
+@jit()
+def _train_threads(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key,
+                   n_train, mini_batch_size, n_chunks):
+    return _epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key,
+                  n_train, mini_batch_size, n_chunks)
+
+
+@jit()
+def _epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key, n_train,
+           mini_batch_size, threads):
+    """``train_epoch``'s body, on one thread if ``threads`` is None, else on that many."""
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
     n = order.shape[0]
     mbs = mini_batch_size
+    n_chunks = 1 if threads is None else threads
     # Two of each: the mini-batch being stepped ("old") and the one going
     # forward, which swap roles every mini-batch.  ``marks``: per layer and
     # pair of inputs, which samples have either ≠ 0 (``sweep.mark_samples``).
@@ -239,28 +294,42 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
             start_layer(params, b_off[l], n_out, acts[new], a_off[l + 1], m_new)
             if l == 0:
                 mark_samples(X, x_rows[new], m_new, 0, sizes[0], marks[new], p0)
-                _layer_pass(params, velocity, layout, l, codes.penalty, keep, shrink, momentum,
-                            scale_old, X, x_rows[old], deltas[old], marks[old], m_old, X,
-                            x_rows[new], acts[new], marks[new], m_new, p0, n_chunks, row_sums,
-                            chunk_marks, x_rows[2], m_next)
+                if threads is None:
+                    _layer_pass(params, velocity, layout, l, codes.penalty, keep, shrink,
+                                momentum, scale_old, X, x_rows[old], deltas[old], marks[old],
+                                m_old, X, x_rows[new], acts[new], marks[new], m_new, p0, 1,
+                                row_sums, chunk_marks, x_rows[2], m_next)
+                else:
+                    _layer_pass_threads(params, velocity, layout, l, codes.penalty, keep, shrink,
+                                        momentum, scale_old, X, x_rows[old], deltas[old],
+                                        marks[old], m_old, X, x_rows[new], acts[new], marks[new],
+                                        m_new, p0, n_chunks, row_sums, chunk_marks, x_rows[2],
+                                        m_next)
             else:
                 mark_samples(acts[new], act_rows, m_new, a_off[l], sizes[l], marks[new], p0)
-                _layer_pass(params, velocity, layout, l, codes.penalty, keep, shrink, momentum,
-                            scale_old, acts[old], act_rows, deltas[old], marks[old], m_old,
-                            acts[new], act_rows, acts[new], marks[new], m_new, p0, n_chunks,
-                            row_sums, chunk_marks, act_rows, 0)
+                if threads is None:
+                    _layer_pass(params, velocity, layout, l, codes.penalty, keep, shrink,
+                                momentum, scale_old, acts[old], act_rows, deltas[old],
+                                marks[old], m_old, acts[new], act_rows, acts[new], marks[new],
+                                m_new, p0, 1, row_sums, chunk_marks, act_rows, 0)
+                else:
+                    _layer_pass_threads(params, velocity, layout, l, codes.penalty, keep, shrink,
+                                        momentum, scale_old, acts[old], act_rows, deltas[old],
+                                        marks[old], m_old, acts[new], act_rows, acts[new],
+                                        marks[new], m_new, p0, n_chunks, row_sums, chunk_marks,
+                                        act_rows, 0)
             last = l == n_layers - 1
             activate_layer(acts[new], a_off[l + 1], first_unit(sizes, l + 1), n_out, m_new,
                            codes.out_act if last else codes.hidden, hyper.dropout, keys[new],
                            not last)
             p0 += (sizes[l] + 1) // 2
         if m_new > 0:
-            if n_chunks > 1:
-                _deltas_parallel(Y, sample_weight, batch, params, layout, codes, hyper.dropout,
-                                 acts[new], deltas[new], keys[new])
-            else:
+            if threads is None:
                 _deltas(Y, sample_weight, batch, params, layout, codes, hyper.dropout, acts[new],
                         deltas[new], keys[new])
+            else:
+                _deltas_parallel(Y, sample_weight, batch, params, layout, codes, hyper.dropout,
+                                 acts[new], deltas[new], keys[new])
             if not _all_finite(deltas[new], m_new, a_off[n_layers], sizes[n_layers]):
                 return False
         m_old = m_new

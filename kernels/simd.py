@@ -11,8 +11,10 @@ live in registers while every sample of a mini-batch uses them.
 w_r ← decay · w_r, then w_r −= (scale · a_sr) δ_s for the marked samples s in
 order (the SGD step, BP4 fused in); then, the new w_r still in registers,
 z_s += x_sr w_r for the next mini-batch's marked samples (its forward pass).
-``row_forward{1,2}`` is the forward half alone, for prediction: the weights
-are only read.
+``row_forward{1,2}`` is the forward half alone (prediction, and threads that
+share the forward pass): the weights are only read; ``row_step{1,2}`` the step
+alone (threads that share the step).  Each is a separate, smaller body for
+LLVM to compile than one kernel with flags for both halves.
 
 Every lane does exactly the scalar code's operations in the scalar code's order
 (one fused multiply-add per product, as ``contract`` lets LLVM do anyway), so
@@ -157,7 +159,7 @@ def _for_each_set_bit(b, words_ptr, offset, stride, n_words, body):
         b.position_at_end(done)
 
 
-def _row_sweep(n_rows, step=True):
+def _row_sweep(n_rows, step=True, forward=True):
     def codegen(context, builder, sig, args):
         e = _Emitter(context, builder, sig.args[0].dtype)
         floats = (3, 11)
@@ -187,17 +189,21 @@ def _row_sweep(n_rows, step=True):
                     b.store(b.fmul(w, d_splat) if step else w, acc[r][v])
             if step:
                 _step(masks)
-            _forward(masks)
+            if forward:
+                _forward(masks)
 
         def _step(masks):
             # Only the samples whose bit is set: the others' inputs are 0 for
             # these rows and would add 0·δ.  No test per sample, so no
-            # mispredicted branch on whether a pixel is 0.
+            # mispredicted branch on whether a pixel is 0.  δ is read in whole
+            # vectors, unmasked: D's rows have room after their columns,
+            # holding 0s, so lanes past n_cols stay 0 and this, the inner
+            # loop, pays for no masked load.
             def one_sample(s):
                 drow = b.add(d0, b.mul(s, ldd))
                 arow = row_of(arows, s, a0)
                 a = [b.load(b.gep(ap, [b.add(arow, ir.Constant(I64, r))])) for r in range(n_rows)]
-                d = [e.load(e.at(dp, b.add(drow, ir.Constant(I64, v * e.n))), masks[v])
+                d = [e.load(e.at(dp, b.add(drow, ir.Constant(I64, v * e.n))))
                      for v in range(len(masks))]
                 for r in range(n_rows):
                     c = b.fneg(e.splat(b.fmul(scale, a[r])))
@@ -233,7 +239,7 @@ def _row_sweep(n_rows, step=True):
     return codegen
 
 
-def _make_row_sweep(n_rows, step=True):
+def _make_row_sweep(n_rows, step=True, forward=True):
     @intrinsic
     def row_sweep(typingctx, W, w0, ldw, decay, n_cols, D, d0, ldd, A, a0, arows, scale,
                   umask, uo, ustride, uwords, Z, z0, ldz, X, x0, xrows, fmask, fo, fstride,
@@ -247,7 +253,7 @@ def _make_row_sweep(n_rows, step=True):
         return (types.void(W, w0, ldw, decay, n_cols, D, d0, ldd, A, a0, arows, scale, umask, uo,
                            ustride, uwords, Z, z0, ldz, X, x0, xrows, fmask, fo, fstride,
                            fwords),
-                _row_sweep(n_rows, step))
+                _row_sweep(n_rows, step, forward))
     return row_sweep
 
 
@@ -267,9 +273,10 @@ fmask,
 
 so each row is loaded and stored once per mini-batch for both passes.  Arrays
 are addressed flat.  Sample s is bit s mod 64 of word ``mask[o + (s // 64)·stride]``
-(``uwords``/``fwords`` words).  Z is read and written up to the end of the
-vector holding column n_cols − 1: the caller leaves up to lanes − 1 numbers of
-room after each Z row's columns."""
+(``uwords``/``fwords`` words).  Z is read and written, and D read, up to the
+end of the vector holding column n_cols − 1: the caller leaves up to lanes − 1
+numbers of room after each Z and D row's columns, holding 0s (Z's only ever
+get 0 added)."""
 row_sweep1 = _make_row_sweep(1)
 row_sweep1.__doc__ = "``row_sweep2`` for row 0 only."
 row_forward2 = _make_row_sweep(2, step=False)
@@ -277,6 +284,10 @@ row_forward2.__doc__ = """``row_sweep2``'s forward pass alone: W is read, never 
 D, A, arows and umask are unused)."""
 row_forward1 = _make_row_sweep(1, step=False)
 row_forward1.__doc__ = "``row_forward2`` for row 0 only."
+row_step2 = _make_row_sweep(2, forward=False)
+row_step2.__doc__ = """``row_sweep2``'s step alone (Z, X, xrows and fmask are unused)."""
+row_step1 = _make_row_sweep(1, forward=False)
+row_step1.__doc__ = "``row_step2`` for row 0 only."
 
 
 @intrinsic

@@ -21,8 +21,9 @@ from numba import prange
 from ._jit import jit
 from .activations import activate
 from .dropout import drop_out
-from .forward import PAD, U, as_dtype_of, first_unit
-from .simd import ROW_VECTORS, prefetch, row_forward1, row_forward2, row_sweep1, row_sweep2
+from .forward import PAD, U, first_unit
+from .simd import (ROW_VECTORS, prefetch, row_forward1, row_forward2, row_step1, row_step2,
+                   row_sweep1, row_sweep2)
 
 
 @jit()
@@ -61,30 +62,6 @@ def _any_marked(masks, p):
 
 
 @jit(inline="always")
-def _sweep_rows(pair, step, params, row, n_out, keep, cols, deltas_old, d0, ld_d, src_old, a0,
-                rows_old, scale, marks_old, at, n_pairs, words_old, acts_new, z0, ld_z, src_new,
-                rows_new, marks_new, words_new):
-    """One (pair of) row(s) of w, one run of columns: ``simd.row_sweep*`` or ``row_forward*``."""
-    if not step:  # forward only: w is read, not written
-        if pair:
-            row_forward2(params, row, n_out, keep, cols, deltas_old, d0, ld_d, src_old, a0,
-                         rows_old, scale, marks_old, at, n_pairs, 0, acts_new, z0, ld_z, src_new,
-                         a0, rows_new, marks_new, at, n_pairs, words_new)
-        else:
-            row_forward1(params, row, n_out, keep, cols, deltas_old, d0, ld_d, src_old, a0,
-                         rows_old, scale, marks_old, at, n_pairs, 0, acts_new, z0, ld_z, src_new,
-                         a0, rows_new, marks_new, at, n_pairs, words_new)
-    elif pair:
-        row_sweep2(params, row, n_out, keep, cols, deltas_old, d0, ld_d, src_old, a0, rows_old,
-                   scale, marks_old, at, n_pairs, words_old, acts_new, z0, ld_z, src_new, a0,
-                   rows_new, marks_new, at, n_pairs, words_new)
-    else:
-        row_sweep1(params, row, n_out, keep, cols, deltas_old, d0, ld_d, src_old, a0, rows_old,
-                   scale, marks_old, at, n_pairs, words_old, acts_new, z0, ld_z, src_new, a0,
-                   rows_new, marks_new, at, n_pairs, words_new)
-
-
-@jit(inline="always")
 def _prefetch_share(src, rows_next, m_next, n_in, q, n_q):
     """Prefetch share q of n_q of the m_next rows ``src.flat[rows_next[s]:][:n_in]``."""
     per_line = 64 // src.itemsize
@@ -97,9 +74,9 @@ def _prefetch_share(src, rows_next, m_next, n_in, q, n_q):
 
 @jit()
 def sweep_layer(params, w0, n_in, n_out, keep, scale, src_old, rows_old, a0, deltas_old, d0,
-                marks_old, m_old, src_new, rows_new, acts_new, z0, marks_new, m_new, p0, q0, q1,
+                marks_old, m_old, src_new, rows_new, acts_new, z0, marks_new, m_new, p0,
                 rows_next, m_next):
-    """Row pairs q0..q1 − 1 of w^l (at params[w0:], shape (n_in, n_out)): step, then forward.
+    """w^l (at params[w0:], shape (n_in, n_out)): the last step, then the next forward pass.
 
     Step: w_ij ← keep · w_ij − Σ_s (scale · a_si) δ_sj over the last mini-batch's
     samples (keep = 1 − ηλ/n for L2), with a_s = ``src_old.flat[rows_old[s] + a0:]``
@@ -121,17 +98,82 @@ def sweep_layer(params, w0, n_in, n_out, keep, scale, src_old, rows_old, a0, del
     n_pairs = marks_old.shape[1]
     words_old = (m_old + 63) // 64
     words_new = (m_new + 63) // 64
-    for q in range(q0, q1):
-        _prefetch_share(src_new, rows_next, m_next, n_in, q - q0, q1 - q0)
+    n_q = (n_in + 1) // 2
+    for q in range(n_q):
+        _prefetch_share(src_new, rows_next, m_next, n_in, q, n_q)
         i = 2 * q
-        step = keep != 1.0 or (m_old > 0 and _any_marked(marks_old, p0 + q))
-        if not (step or (m_new > 0 and _any_marked(marks_new, p0 + q))):
+        at = p0 + q
+        if keep == 1.0 and (m_old == 0 or not _any_marked(marks_old, at)):
+            _forward_rows(params, w0, n_in, n_out, src_new, rows_new, a0, acts_new, z0, marks_new,
+                          m_new, at, i)
             continue
         for jb in range(0, n_out, width):
-            _sweep_rows(i + 1 < n_in, step, params, w0 + i * n_out + jb, n_out, keep,
-                        min(width, n_out - jb), deltas_old, d0 + jb, ld_d, src_old, a0 + i,
-                        rows_old, scale, marks_old, p0 + q, n_pairs, words_old, acts_new,
-                        z0 + jb, ld_z, src_new, rows_new, marks_new, words_new)
+            cols = min(width, n_out - jb)
+            if i + 1 < n_in:
+                row_sweep2(params, w0 + i * n_out + jb, n_out, keep, cols, deltas_old, d0 + jb,
+                           ld_d, src_old, a0 + i, rows_old, scale, marks_old, at, n_pairs,
+                           words_old, acts_new, z0 + jb, ld_z, src_new, a0 + i, rows_new,
+                           marks_new, at, n_pairs, words_new)
+            else:
+                row_sweep1(params, w0 + i * n_out + jb, n_out, keep, cols, deltas_old, d0 + jb,
+                           ld_d, src_old, a0 + i, rows_old, scale, marks_old, at, n_pairs,
+                           words_old, acts_new, z0 + jb, ld_z, src_new, a0 + i, rows_new,
+                           marks_new, at, n_pairs, words_new)
+
+
+@jit(inline="always")
+def _forward_rows(params, w0, n_in, n_out, src, rows, a0, acts, z0, marks, m, at, i):
+    """The forward half for rows i (and i + 1) of w, pair ``at`` of ``marks``: w is only read."""
+    if m == 0 or not _any_marked(marks, at):
+        return
+    width = ROW_VECTORS * (32 // params.itemsize)
+    ld_z = acts.shape[1]
+    n_pairs = marks.shape[1]
+    words = (m + 63) // 64
+    for jb in range(0, n_out, width):
+        cols = min(width, n_out - jb)
+        if i + 1 < n_in:
+            row_forward2(params, w0 + i * n_out + jb, n_out, params[0], cols, acts, z0 + jb, ld_z,
+                         src, a0 + i, rows, params[0], marks, at, n_pairs, 0, acts, z0 + jb, ld_z,
+                         src, a0 + i, rows, marks, at, n_pairs, words)
+        else:
+            row_forward1(params, w0 + i * n_out + jb, n_out, params[0], cols, acts, z0 + jb, ld_z,
+                         src, a0 + i, rows, params[0], marks, at, n_pairs, 0, acts, z0 + jb, ld_z,
+                         src, a0 + i, rows, marks, at, n_pairs, words)
+
+
+@jit()
+def forward_pairs(params, w0, n_in, n_out, src, rows, a0, acts, z0, marks, m, p0, q0, q1,
+                  rows_next, m_next):
+    """``sweep_layer``'s forward pass alone, for row pairs q0..q1 − 1: w is only read."""
+    for q in range(q0, q1):
+        _prefetch_share(src, rows_next, m_next, n_in, q - q0, q1 - q0)
+        _forward_rows(params, w0, n_in, n_out, src, rows, a0, acts, z0, marks, m, p0 + q, 2 * q)
+
+
+@jit()
+def step_pairs(params, w0, n_in, n_out, keep, scale, src, rows, a0, deltas, d0, marks, m, p0,
+               q0, q1):
+    """``sweep_layer``'s step alone, for row pairs q0..q1 − 1."""
+    width = ROW_VECTORS * (32 // params.itemsize)
+    ld_d = deltas.shape[1]
+    n_pairs = marks.shape[1]
+    words = (m + 63) // 64
+    for q in range(q0, q1):
+        i = 2 * q
+        at = p0 + q
+        if keep == 1.0 and not _any_marked(marks, at):
+            continue
+        for jb in range(0, n_out, width):
+            cols = min(width, n_out - jb)
+            if i + 1 < n_in:
+                row_step2(params, w0 + i * n_out + jb, n_out, keep, cols, deltas, d0 + jb, ld_d,
+                          src, a0 + i, rows, scale, marks, at, n_pairs, words, deltas, d0, ld_d,
+                          src, a0 + i, rows, marks, at, n_pairs, 0)
+            else:
+                row_step1(params, w0 + i * n_out + jb, n_out, keep, cols, deltas, d0 + jb, ld_d,
+                          src, a0 + i, rows, scale, marks, at, n_pairs, words, deltas, d0, ld_d,
+                          src, a0 + i, rows, marks, at, n_pairs, 0)
 
 
 @jit()
@@ -149,13 +191,12 @@ def _samples_between(marks, p0, n_q, s0, s1, out):
 
 @jit(parallel=True)
 def step_layer_parallel(params, w0, n_in, n_out, keep, scale, src_old, rows_old, a0, deltas_old,
-                        d0, marks_old, m_old, acts, p0, n_chunks):
+                        d0, marks_old, m_old, p0, n_chunks):
     """``sweep_layer``'s step alone, the rows split between n_chunks threads."""
     n_q = (n_in + 1) // 2
     for c in prange(n_chunks):
-        sweep_layer(params, w0, n_in, n_out, keep, scale, src_old, rows_old, a0, deltas_old, d0,
-                    marks_old, m_old, src_old, rows_old, acts, 0, marks_old, 0, p0,
-                    c * n_q // n_chunks, (c + 1) * n_q // n_chunks, rows_old, 0)
+        step_pairs(params, w0, n_in, n_out, keep, scale, src_old, rows_old, a0, deltas_old, d0,
+                   marks_old, m_old, p0, c * n_q // n_chunks, (c + 1) * n_q // n_chunks)
 
 
 @jit(parallel=True)
@@ -167,14 +208,12 @@ def forward_layer_parallel(params, w0, n_in, n_out, src_new, rows_new, a0, acts_
     only), writing their z: no two threads write to the same row of w or z.
     """
     n_q = (n_in + 1) // 2
-    one = as_dtype_of(1.0, params)
     for c in prange(n_chunks):
         mine = chunk_marks[c]
         _samples_between(marks_new, p0, n_q, c * m_new // n_chunks, (c + 1) * m_new // n_chunks,
                          mine)
-        sweep_layer(params, w0, n_in, n_out, one, one, src_new, rows_new, a0, acts_new, z0, mine,
-                    0, src_new, rows_new, acts_new, z0, mine, m_new, p0, 0, n_q, rows_next,
-                    m_next if c == 0 else 0)
+        forward_pairs(params, w0, n_in, n_out, src_new, rows_new, a0, acts_new, z0, mine, m_new,
+                      p0, 0, n_q, rows_next, m_next if c == 0 else 0)
 
 
 @jit()
@@ -232,22 +271,19 @@ def forward_samples(X, rows, m, params, layout, hidden, out_act, dropout, keys, 
     """
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
-    one = as_dtype_of(1.0, params)
-    zero = as_dtype_of(0.0, params)
     p0 = 0
     for l in range(n_layers):
         n_out = sizes[l + 1]
         start_layer(params, b_off[l], n_out, acts, a_off[l + 1], m)
+        n_q = (sizes[l] + 1) // 2
         if l == 0:
             mark_samples(X, rows, m, 0, sizes[0], marks, p0)
-            sweep_layer(params, w_off[l], sizes[l], n_out, one, zero, X, rows, 0, acts,
-                        a_off[l + 1], marks, 0, X, rows, acts, a_off[l + 1], marks, m, p0, 0,
-                        (sizes[l] + 1) // 2, rows, 0)
+            forward_pairs(params, w_off[l], sizes[l], n_out, X, rows, 0, acts, a_off[l + 1],
+                          marks, m, p0, 0, n_q, rows, 0)
         else:
             mark_samples(acts, act_rows, m, a_off[l], sizes[l], marks, p0)
-            sweep_layer(params, w_off[l], sizes[l], n_out, one, zero, acts, act_rows,
-                        a_off[l], acts, a_off[l + 1], marks, 0, acts, act_rows, acts,
-                        a_off[l + 1], marks, m, p0, 0, (sizes[l] + 1) // 2, act_rows, 0)
+            forward_pairs(params, w_off[l], sizes[l], n_out, acts, act_rows, a_off[l], acts,
+                          a_off[l + 1], marks, m, p0, 0, n_q, act_rows, 0)
         last = l == n_layers - 1
         activate_layer(acts, a_off[l + 1], first_unit(sizes, l + 1), n_out, m,
                        out_act if last else hidden, dropout, keys, not last)

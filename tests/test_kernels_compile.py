@@ -25,7 +25,7 @@ FIT_SCRIPT = textwrap.dedent("""
         from fastnn.kernels import sgd
         X, y = load_digits(return_X_y=True)
         score = FastNN(epochs=2, random_state=0).fit(X / 16, y).score(X / 16, y)
-    stats = sgd.train_epoch.stats
+    stats = sgd._train_serial.stats
     print(json.dumps({
         "score": score,
         "hits": sum(stats.cache_hits.values()),
