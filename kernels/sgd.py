@@ -121,7 +121,7 @@ def _step_ahead(params, velocity, layout, l, penalty, keep, eta_reg, momentum, s
 @jit()
 def _layer_pass(params, velocity, layout, l, penalty, keep, eta_reg, momentum, scale_old,
                 src_old, rows_old, deltas_old, marks_old, m_old, src_new, rows_new, acts_new,
-                marks_new, m_new, p0, n_chunks, row_sums, chunk_marks, rows_next, m_next):
+                marks_new, m_new, p0, row_sums, rows_next, m_next):
     """Layer l on one thread: the last mini-batch's step on w^l, then the next one's forward.
 
     Inputs a^(l−1) are read from ``src_*.flat[rows_*[s] + a_off[l]:]`` (X itself
@@ -155,7 +155,7 @@ def _layer_pass_threads(params, velocity, layout, l, penalty, keep, eta_reg, mom
     if n_in * n_out < PARALLEL_MIN_WEIGHTS:
         _layer_pass(params, velocity, layout, l, penalty, keep, eta_reg, momentum, scale_old,
                     src_old, rows_old, deltas_old, marks_old, m_old, src_new, rows_new, acts_new,
-                    marks_new, m_new, p0, n_chunks, row_sums, chunk_marks, rows_next, m_next)
+                    marks_new, m_new, p0, row_sums, rows_next, m_next)
         return
     w0 = w_off[l]
     a0 = a_off[l]
@@ -297,8 +297,8 @@ def _epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, k
                 if threads is None:
                     _layer_pass(params, velocity, layout, l, codes.penalty, keep, shrink,
                                 momentum, scale_old, X, x_rows[old], deltas[old], marks[old],
-                                m_old, X, x_rows[new], acts[new], marks[new], m_new, p0, 1,
-                                row_sums, chunk_marks, x_rows[2], m_next)
+                                m_old, X, x_rows[new], acts[new], marks[new], m_new, p0,
+                                row_sums, x_rows[2], m_next)
                 else:
                     _layer_pass_threads(params, velocity, layout, l, codes.penalty, keep, shrink,
                                         momentum, scale_old, X, x_rows[old], deltas[old],
@@ -311,7 +311,7 @@ def _epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, k
                     _layer_pass(params, velocity, layout, l, codes.penalty, keep, shrink,
                                 momentum, scale_old, acts[old], act_rows, deltas[old],
                                 marks[old], m_old, acts[new], act_rows, acts[new], marks[new],
-                                m_new, p0, 1, row_sums, chunk_marks, act_rows, 0)
+                                m_new, p0, row_sums, act_rows, 0)
                 else:
                     _layer_pass_threads(params, velocity, layout, l, codes.penalty, keep, shrink,
                                         momentum, scale_old, acts[old], act_rows, deltas[old],
