@@ -13,8 +13,9 @@ mini-batch's rows of X, which lie at random places in memory.
 
 Each weight sees the very same floating-point operations in the same order as
 in the plain algorithm (step everything, then go forward), whatever the number
-of threads: the walks split the columns of w^l between threads, and the δ
-pass the samples, so the model is bitwise identical on 1 or many threads.
+of threads: threads split a walk's step by rows of w^l and its forward pass by
+samples, and the δ pass by samples, so the model is bitwise identical on 1 or
+many threads.
 """
 from collections import namedtuple
 
@@ -140,11 +141,10 @@ def _layer_pass(params, velocity, layout, l, penalty, keep, eta_reg, momentum, s
 
 
 @jit()
-def _layer_pass_threads(params, velocity, layout, l, penalty, keep, eta_reg, momentum, scale_old,
-                        src_old, rows_old, deltas_old, marks_old, m_old, src_new, rows_new,
-                        acts_new, marks_new, m_new, p0, n_chunks, row_sums, chunk_marks,
-                        rows_next, m_next):
-    """``_layer_pass`` on n_chunks threads, for a layer big enough to share.
+def _layer_pass_on(threads, params, velocity, layout, l, penalty, keep, eta_reg, momentum,
+                   scale_old, src_old, rows_old, deltas_old, marks_old, m_old, src_new, rows_new,
+                   acts_new, marks_new, m_new, p0, row_sums, chunk_marks, rows_next, m_next):
+    """``_layer_pass`` on that many threads, or on one if ``threads`` is None or w^l is small.
 
     Threads split the rows of w for the step, then the samples for the forward
     pass: splitting columns would have them write to the same cache lines of w.
@@ -152,11 +152,14 @@ def _layer_pass_threads(params, velocity, layout, l, penalty, keep, eta_reg, mom
     sizes, w_off, b_off, a_off = layout
     n_in = sizes[l]
     n_out = sizes[l + 1]
-    if n_in * n_out < PARALLEL_MIN_WEIGHTS:
+    # ``threads is None`` is known when numba compiles: the serial entry point
+    # gets no threaded code at all.
+    if threads is None or n_in * n_out < PARALLEL_MIN_WEIGHTS:
         _layer_pass(params, velocity, layout, l, penalty, keep, eta_reg, momentum, scale_old,
                     src_old, rows_old, deltas_old, marks_old, m_old, src_new, rows_new, acts_new,
                     marks_new, m_new, p0, row_sums, rows_next, m_next)
         return
+    n_chunks = threads
     w0 = w_off[l]
     a0 = a_off[l]
     if m_old > 0 and momentum != 0.0:
@@ -292,32 +295,20 @@ def _epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, k
         for l in range(n_layers):
             n_out = sizes[l + 1]
             start_layer(params, b_off[l], n_out, acts[new], a_off[l + 1], m_new)
+            # Layer 1 reads X, the others the previous layer's activations: two
+            # calls, since X and the scratch are arrays of different types.
             if l == 0:
                 mark_samples(X, x_rows[new], m_new, 0, sizes[0], marks[new], p0)
-                if threads is None:
-                    _layer_pass(params, velocity, layout, l, codes.penalty, keep, shrink,
-                                momentum, scale_old, X, x_rows[old], deltas[old], marks[old],
-                                m_old, X, x_rows[new], acts[new], marks[new], m_new, p0,
-                                row_sums, x_rows[2], m_next)
-                else:
-                    _layer_pass_threads(params, velocity, layout, l, codes.penalty, keep, shrink,
-                                        momentum, scale_old, X, x_rows[old], deltas[old],
-                                        marks[old], m_old, X, x_rows[new], acts[new], marks[new],
-                                        m_new, p0, n_chunks, row_sums, chunk_marks, x_rows[2],
-                                        m_next)
+                _layer_pass_on(threads, params, velocity, layout, l, codes.penalty, keep, shrink,
+                               momentum, scale_old, X, x_rows[old], deltas[old], marks[old],
+                               m_old, X, x_rows[new], acts[new], marks[new], m_new, p0, row_sums,
+                               chunk_marks, x_rows[2], m_next)
             else:
                 mark_samples(acts[new], act_rows, m_new, a_off[l], sizes[l], marks[new], p0)
-                if threads is None:
-                    _layer_pass(params, velocity, layout, l, codes.penalty, keep, shrink,
-                                momentum, scale_old, acts[old], act_rows, deltas[old],
-                                marks[old], m_old, acts[new], act_rows, acts[new], marks[new],
-                                m_new, p0, row_sums, act_rows, 0)
-                else:
-                    _layer_pass_threads(params, velocity, layout, l, codes.penalty, keep, shrink,
-                                        momentum, scale_old, acts[old], act_rows, deltas[old],
-                                        marks[old], m_old, acts[new], act_rows, acts[new],
-                                        marks[new], m_new, p0, n_chunks, row_sums, chunk_marks,
-                                        act_rows, 0)
+                _layer_pass_on(threads, params, velocity, layout, l, codes.penalty, keep, shrink,
+                               momentum, scale_old, acts[old], act_rows, deltas[old], marks[old],
+                               m_old, acts[new], act_rows, acts[new], marks[new], m_new, p0,
+                               row_sums, chunk_marks, act_rows, 0)
             last = l == n_layers - 1
             activate_layer(acts[new], a_off[l + 1], first_unit(sizes, l + 1), n_out, m_new,
                            codes.out_act if last else codes.hidden, hyper.dropout, keys[new],
