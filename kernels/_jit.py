@@ -1,9 +1,20 @@
-"""The one place where fastnn's kernels are compiled.
+"""The one place where fastnn's kernels are compiled, and where they are cached.
 
 Every kernel is a module-level ``@jit`` function: compiled once per dtype
 signature, cached on disk, and never stored on an estimator (dispatchers do
 not pickle, estimators must travel to joblib/dask workers).
+
+Where the cache lives: ``NUMBA_CACHE_DIR`` if it is set, else the user's
+cache folder (``$XDG_CACHE_HOME/fastnn``, by default ``~/.cache/fastnn``),
+never numba's default ``__pycache__`` beside the source.  A cache inside
+``site-packages/fastnn/`` outlives ``pip uninstall`` (pip removes only the
+files it installed), and the folder it leaves behind is an empty namespace
+package that shadows an editable install of fastnn.
 """
+import contextlib
+import os
+import sys
+import tempfile
 import warnings
 
 import numba
@@ -14,37 +25,84 @@ import numba
 FASTMATH = {"nsz", "arcp", "contract"}
 
 _NO_CACHE_WARNED = False
+_UNSET = object()
+_CACHE_DIR = _UNSET
+
+
+def user_cache_dir():
+    """fastnn's folder in the user's cache: ``$XDG_CACHE_HOME/fastnn``, ``~/.cache/fastnn``."""
+    if sys.platform == "win32" and os.environ.get("LOCALAPPDATA"):
+        base = os.environ["LOCALAPPDATA"]
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "fastnn")
+
+
+def cache_dir():
+    """The folder the kernels are cached in, or None if it is not writable.
+
+    ``NUMBA_CACHE_DIR`` (numba's own setting, for Docker images and clusters
+    that share one cache) wins over ``user_cache_dir()``.  Numba keeps each
+    source folder's kernels in a subfolder named after a hash of its path, so
+    regular and editable installs and several virtual environments never mix.
+    Decided once per process.
+    """
+    global _CACHE_DIR
+    if _CACHE_DIR is _UNSET:
+        chosen = numba.config.CACHE_DIR or user_cache_dir()
+        try:
+            os.makedirs(chosen, exist_ok=True)
+            tempfile.TemporaryFile(dir=chosen).close()
+        except OSError:
+            chosen = None
+        _CACHE_DIR = chosen
+    return _CACHE_DIR
+
+
+@contextlib.contextmanager
+def _numba_cache_dir(path):
+    """numba's CACHE_DIR set to path while a kernel is decorated: numba picks a
+    function's cache folder then, and reads this setting to do so.  Only the
+    kernels decorated inside see it; other numba users keep their own."""
+    saved = numba.config.CACHE_DIR
+    numba.config.CACHE_DIR = path
+    try:
+        yield
+    finally:
+        numba.config.CACHE_DIR = saved
+
+
+def _warn_no_cache():
+    global _NO_CACHE_WARNED
+    if not _NO_CACHE_WARNED:
+        _NO_CACHE_WARNED = True
+        warnings.warn(
+            "fastnn: no writable numba cache folder; kernels are compiled in "
+            f"memory each session (set NUMBA_CACHE_DIR to a writable folder, or "
+            f"make {user_cache_dir()} writable, to cache them).",
+            RuntimeWarning,
+            stacklevel=4,
+        )
 
 
 def jit(parallel=False, inline="never"):
-    """``numba.njit(cache=True, nogil=True, fastmath=FASTMATH)``, cache optional.
+    """``numba.njit(cache=True, nogil=True, fastmath=FASTMATH)``, cached in ``cache_dir()``.
 
     ``inline="always"`` has numba paste the function into its callers, for a
     small helper in a hot loop that LLVM would otherwise leave as a call.
 
-    Numba picks where to cache when a function is decorated: ``NUMBA_CACHE_DIR``,
-    then ``__pycache__`` beside the source, then the user's cache folder.  On a
-    read-only install with no writable folder it raises ``RuntimeError``; we then
-    compile in memory instead, so fastnn still imports (only slower to start).
+    With no writable cache folder (a read-only install and home) the kernels
+    are compiled in memory instead, so fastnn still imports (only slower to
+    start), with one warning.
     """
 
     def decorate(py_func):
         options = dict(nogil=True, fastmath=set(FASTMATH), parallel=parallel, inline=inline)
-        try:
-            return numba.njit(cache=True, **options)(py_func)
-        except RuntimeError as exc:
-            if "cannot cache" not in str(exc):
-                raise
-            global _NO_CACHE_WARNED
-            if not _NO_CACHE_WARNED:
-                _NO_CACHE_WARNED = True
-                warnings.warn(
-                    "fastnn: no writable numba cache folder; kernels are "
-                    "compiled in memory each session (set NUMBA_CACHE_DIR to a "
-                    "writable folder to cache them).",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
+        path = cache_dir()
+        if path is None:
+            _warn_no_cache()
             return numba.njit(cache=False, **options)(py_func)
+        with _numba_cache_dir(path):
+            return numba.njit(cache=True, **options)(py_func)
 
     return decorate

@@ -2,6 +2,7 @@
 and still work where no cache folder is writable."""
 import json
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -88,3 +89,19 @@ def test_a_read_only_install_without_cache_folder_still_trains(tmp_path):
     assert result["score"] > 0.8
     assert result["hits"] == 0
     assert any("no writable numba cache folder" in w for w in result["warnings"])
+
+
+def test_kernels_are_cached_in_the_user_cache_never_in_the_package(tmp_path):
+    # A cache inside the installed package outlives `pip uninstall` and its
+    # leftover folder shadows a later editable install (README, set-up).
+    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME")}
+    env["HOME"] = str(tmp_path)
+    script = ("import numpy as np; from fastnn.kernels import forward; "
+              "forward.make_layout(np.array([3, 2, 1]))")
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr
+    cached = list((tmp_path / ".cache" / "fastnn").rglob("forward.make_layout-*.nbi"))
+    assert len(cached) == 1
+    package = pathlib.Path(kernels_pkg.__file__).parent
+    assert not list(package.rglob("*.nbi")) and not list(package.rglob("*.nbc"))
