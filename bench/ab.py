@@ -12,8 +12,9 @@ steadier than absolute times.
 Cases are ``hidden:m:dtype:threads`` (``30:10:f64:1``) or ``predict:dtype:threads``.
 """
 import argparse
-import os
 import importlib
+import inspect
+import os
 import subprocess
 import sys
 import tarfile
@@ -25,7 +26,7 @@ import numpy as np
 
 from fastnn import kernels as new_kernels
 from fastnn._params import initial_parameters, pack
-from fastnn._threads import n_chunks, numba_threads
+from fastnn._threads import blas_threads, numba_threads
 
 from .implementations import load_data
 
@@ -52,12 +53,18 @@ def epoch(K, X, Y, sizes, order, m, threads, eta=0.5, lmbda=5.0):
                     K.COSTS["cross_entropy"], K.PENALTIES["l2"])
     hyper = K.Hyper(eta, lmbda, 0.0, 0.0)
     weights, velocity = np.ones(len(X), X.dtype), np.zeros(0, X.dtype)
-    chunks = n_chunks(threads, m, int(np.sum(sizes[:-1] * sizes[1:])))
+    # Kernels before the BLAS epoch took a thread-chunk count; since, the
+    # arrays that collect the training monitors.
+    takes = inspect.signature(getattr(K.train_epoch, "py_func", K.train_epoch)).parameters
+    if "outputs" in takes:
+        last = (np.empty((len(X), sizes[-1]), X.dtype), np.empty(len(X)))
+    else:
+        last = (threads if threads > 1 and m >= 32 else 1,)
 
     def run():
-        with numba_threads(threads):
+        with numba_threads(threads), blas_threads(1):
             K.train_epoch(X, Y, weights, order, params, velocity, layout, codes, hyper,
-                          np.uint64(0), len(X), m, chunks)
+                          np.uint64(0), len(X), m, *last)
     return run, params
 
 
@@ -67,7 +74,7 @@ def predict(K, X, sizes, threads):
     layout = K.make_layout(sizes)[0]
 
     def run():
-        with numba_threads(threads):
+        with numba_threads(threads), blas_threads(1):
             return K.predict_outputs(X, params, layout, 0, 0, False)
     return run
 

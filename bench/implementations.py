@@ -24,7 +24,8 @@ import numpy as np
 
 from fastnn import kernels
 from fastnn._params import initial_parameters, pack
-from fastnn._threads import n_chunks, numba_threads
+from fastnn._threads import blas_threads as fastnn_blas_threads
+from fastnn._threads import numba_threads
 from fastnn.reference import Network
 
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
@@ -95,30 +96,27 @@ def blas_threads(n_threads):
         yield
 
 
-def _train_epoch_call(X, Y, order, params, layout, eta, lmbda, mini_batch_size, chunks):
+def _train_epoch_call(X, Y, order, params, layout, eta, lmbda, mini_batch_size):
     """``kernels.train_epoch`` bound for the book's SGD (sigmoid, cross-entropy, L2).
 
-    The only place that spells the kernel's arguments.  It knows the kernel
-    before and after it took ``Codes``/``Hyper`` (momentum, dropout, sample
-    weights): plain SGD is μ = 0, p = 0, every sample weighing 1.
+    The only place that spells the kernel's arguments: plain SGD is μ = 0,
+    p = 0, every sample weighing 1.
     """
-    sigmoid = kernels.HIDDEN_ACTIVATIONS["sigmoid"]
-    out_act = kernels.OUTPUT_ACTIVATIONS["sigmoid"]
-    cost = kernels.COSTS["cross_entropy"]
-    if not hasattr(kernels, "Hyper"):
-        return lambda: kernels.train_epoch(X, Y, order, params, layout, sigmoid, out_act, cost,
-                                           eta, lmbda, len(X), mini_batch_size, chunks)
-    codes = kernels.Codes(sigmoid, out_act, cost, kernels.PENALTIES["l2"])
+    codes = kernels.Codes(kernels.HIDDEN_ACTIVATIONS["sigmoid"],
+                          kernels.OUTPUT_ACTIVATIONS["sigmoid"], kernels.COSTS["cross_entropy"],
+                          kernels.PENALTIES["l2"])
     hyper = kernels.Hyper(float(eta), float(lmbda), 0.0, 0.0)
     sample_weight = np.ones(len(X), dtype=X.dtype)
     velocity = np.zeros(0, dtype=X.dtype)
+    outputs = np.empty((len(X), int(layout[0][-1])), dtype=X.dtype)
+    costs = np.empty(len(X))
     key = np.uint64(0)
     return lambda: kernels.train_epoch(X, Y, sample_weight, order, params, velocity, layout,
-                                       codes, hyper, key, len(X), mini_batch_size, chunks)
+                                       codes, hyper, key, len(X), mini_batch_size, outputs, costs)
 
 
 def fastnn_epoch(dtype, default_threads=1):
-    """Builder for fastnn's compiled epoch in ``dtype``, serial or parallel as the estimator picks."""
+    """Builder for fastnn's compiled epoch in ``dtype``, as the estimator runs it."""
     def build(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=default_threads):
         X = np.ascontiguousarray(X, dtype=dtype)
         Y = np.ascontiguousarray(Y, dtype=dtype)
@@ -126,12 +124,11 @@ def fastnn_epoch(dtype, default_threads=1):
         params = pack(*initial_parameters(sizes, "default", np.random.default_rng(0), dtype))
         layout = kernels.make_layout(sizes)[0]
         order = np.asarray(order, dtype=np.int64)
-        n_weights = int(np.sum(sizes[:-1] * sizes[1:]))
-        epoch = _train_epoch_call(X, Y, order, params, layout, eta, lmbda, mini_batch_size,
-                                  n_chunks(n_threads, mini_batch_size, n_weights))
+        epoch = _train_epoch_call(X, Y, order, params, layout, eta, lmbda, mini_batch_size)
 
         def run():
-            with numba_threads(n_threads):
+            # As a fit runs it: BLAS on one thread, for a reproducible model.
+            with numba_threads(n_threads), fastnn_blas_threads(1):
                 epoch()
         return run
     return build

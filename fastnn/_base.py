@@ -1,8 +1,9 @@
 """What ``FastNN`` and ``FastNNRegressor`` share: parameters, the epoch loop.
 
 The loop follows ``network2.SGD``: each epoch is one compiled call
-(``kernels.train_epoch``), then the four monitors (cost and accuracy on the
-training and evaluation data) go into ``history_``.  Early stopping, the η
+(``kernels.train_epoch``), then the four monitors go into ``history_``: cost
+and accuracy on the training data as the epoch's own pass saw them (as
+scikit-learn's ``loss_curve_``), and on the evaluation data after the epoch.  Early stopping, the η
 schedule, divergence and Ctrl-C are decided here, between epochs, in Python.
 """
 import os
@@ -19,9 +20,9 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from tqdm.auto import tqdm
 
 from . import _checkpoint, _monitor, _rollback, kernels
-from ._params import initial_parameters, make_rng, pack, unpack
+from ._params import initial_parameters, make_rng, pack, read_only, unpack
 from ._schedule import Schedule
-from ._threads import n_chunks, numba_threads
+from ._threads import blas_threads, numba_threads
 
 
 class BaseFastNN(BaseEstimator):
@@ -200,12 +201,17 @@ class BaseFastNN(BaseEstimator):
             plan.restore(checkpoint["schedule"], best_params)
         self._commit(params, velocity, sizes)
         self.__dict__.pop("best_epoch_", None)
+        if evaluation is not None:
+            evaluation = (read_only(evaluation[0]), read_only(evaluation[1]), evaluation[2])
         run = SimpleNamespace(
-            X=X, Y=Y, y=y, sample_weight=sample_weight, params=params, velocity=velocity,
-            evaluation=evaluation, checkpoint=checkpoint, sizes=sizes, plan=plan,
+            X=read_only(X), Y=read_only(Y), y=y, sample_weight=read_only(sample_weight),
+            params=params, velocity=velocity, evaluation=evaluation, checkpoint=checkpoint, sizes=sizes, plan=plan,
             layout=kernels.make_layout(sizes)[0], n=X.shape[0],
             codes=kernels.Codes(*self._codes(), kernels.PENALTIES[self.penalty]),
-            mini_batch_size=min(self.mini_batch_size, X.shape[0]))
+            mini_batch_size=min(self.mini_batch_size, X.shape[0]),
+            # What the epoch's training pass saw: the training monitors.
+            outputs=np.empty((X.shape[0], sizes[-1]), dtype=params.dtype),
+            costs=np.empty(X.shape[0]))
         run.last = _rollback.Snapshot(self, plan)
         return run
 
@@ -232,11 +238,9 @@ class BaseFastNN(BaseEstimator):
     def _epochs(self, run, epochs):
         """The loop of ``network2.SGD``; returns the divergence that stopped it, if any."""
         plan = run.plan
-        with numba_threads(self.n_threads) as n_threads, tqdm(
+        with numba_threads(self.n_threads), blas_threads(1), tqdm(
                 total=epochs, unit="epoch", desc=type(self).__name__, leave=False,
                 file=sys.stderr, disable=self.verbose < 2) as progress:
-            chunks = n_chunks(n_threads, run.mini_batch_size,
-                              sum(int(w.size) for w in self.coefs_))
             for _ in range(epochs):
                 started = time.perf_counter()
                 order = self._rng.permutation(run.n)
@@ -247,9 +251,8 @@ class BaseFastNN(BaseEstimator):
                                       float(self.dropout))
                 finite = kernels.train_epoch(run.X, run.Y, run.sample_weight, order, run.params,
                                              run.velocity, run.layout, run.codes, hyper, key,
-                                             run.n, run.mini_batch_size, chunks)
-                monitors = (_monitor.monitors(self, run)
-                            if finite and np.all(np.isfinite(run.params)) else None)
+                                             run.n, run.mini_batch_size, run.outputs, run.costs)
+                monitors = _monitor.monitors(self, run) if finite else None
                 if monitors is None:
                     return self._divergence(plan.eta)
                 self._record(monitors, run)
@@ -365,8 +368,9 @@ class BaseFastNN(BaseEstimator):
         params = pack(self.coefs_, self.intercepts_)
         if not np.all(np.isfinite(params)):
             raise ValueError("The model's weights are not finite; refit it with a smaller eta.")
-        with numba_threads(self.n_threads):
-            outputs = kernels.predict_outputs(X, params, self._layout(), hidden, output,
+        # Prediction is not the model: BLAS may split its products between threads.
+        with numba_threads(self.n_threads) as n_threads, blas_threads(n_threads):
+            outputs = kernels.predict_outputs(read_only(X), params, self._layout(), hidden, output,
                                               normalize)
         bad = ~np.all(np.isfinite(outputs), axis=1)
         if bad.any():

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from . import kernels
+from ._params import read_only
 
 
 def check_eval_set(estimator, eval_set, dtype):
@@ -45,29 +46,43 @@ def monitors(estimator, run):
     """(train cost, train score, eval cost, eval score), or None if the
     training cost is not finite (the epoch diverged).
 
-    Each cost is Σ_x w_x C_x / n plus the penalty with that set's own n,
-    like ``network2.total_cost`` (which the evaluation cost also uses).
+    The training numbers are those of the epoch's own forward pass, each
+    sample seen before its mini-batch's update (``run.outputs``,
+    ``run.costs``: as scikit-learn's ``loss_curve_``, and free); the
+    evaluation numbers come from one pass over the evaluation data after the
+    epoch.  Each cost is Σ_x w_x C_x / n plus the penalty of the epoch's
+    final weights with that set's own n, like ``network2.total_cost``.
     """
-    train = _cost_and_score(estimator, run, run.X, run.Y, run.y, run.sample_weight)
+    n = run.n
+    train = _with_score(estimator, run, _sum_in_order(run.costs) / n + _penalty(estimator, run, n),
+                        run.outputs, run.y)
     if not np.isfinite(train[0]):
         return None
     if run.evaluation is None:
         return (*train, None, None)
     X_eval, Y_eval, y_eval = run.evaluation
-    ones = np.ones(X_eval.shape[0], dtype=X_eval.dtype)
-    return (*train, *_cost_and_score(estimator, run, X_eval, Y_eval, y_eval, ones))
-
-
-def _cost_and_score(estimator, run, X, Y, y, sample_weight):
-    """(cost, score) on one data set; the score is NaN where the cost is not
-    finite (its outputs overflowed: there is nothing to score)."""
+    ones = read_only(np.ones(X_eval.shape[0], dtype=X_eval.dtype))
     hidden, out_act, cost = estimator._codes()
-    outputs, total = kernels.evaluate(X, Y, sample_weight, run.params, run.layout, hidden,
+    outputs, total = kernels.evaluate(X_eval, Y_eval, ones, run.params, run.layout, hidden,
                                       out_act, cost)
-    n = X.shape[0]
-    total = total / n + kernels.penalty_cost(run.params, run.layout,
-                                             kernels.PENALTIES[estimator.penalty],
-                                             estimator.lmbda, n)
+    n_eval = X_eval.shape[0]
+    return (*train, *_with_score(estimator, run, total / n_eval + _penalty(estimator, run, n_eval),
+                                 outputs, y_eval))
+
+
+def _sum_in_order(values):
+    """Σ values, always in the same order (numpy's pairwise sum): reproducible."""
+    return float(np.sum(values))
+
+
+def _penalty(estimator, run, n):
+    return kernels.penalty_cost(run.params, run.layout, kernels.PENALTIES[estimator.penalty],
+                                estimator.lmbda, n)
+
+
+def _with_score(estimator, run, total, outputs, y):
+    """(cost, score); the score is NaN where the cost is not finite (its
+    outputs overflowed: there is nothing to score)."""
     if not np.isfinite(total):
         return total, np.nan
     # Finite but huge outputs may overflow in the score (R²'s squares): the

@@ -1,4 +1,4 @@
-"""Where fastnn's randomness is decided, and the flat parameter vector.
+"""Where fastnn's randomness is decided, the flat parameter vector, the kernels' view of data.
 
 All random numbers that shape a model come from one NumPy ``Generator`` made
 from ``random_state``: first the initial weights, layer by layer, then one
@@ -58,3 +58,17 @@ def unpack(params, sizes):
         biases.append(params[p:p + n_out])
         p += n_out
     return weights, biases
+
+
+def read_only(a):
+    """A read-only plain-ndarray view of ``a`` for the kernels.
+
+    numba compiles a kernel once per argument type, and a read-only array
+    (a memory map: ``np.load(mmap_mode="r")``, or joblib's copy of any array
+    over 1 MB sent to a ``GridSearchCV(n_jobs=2)`` worker) is another type
+    than a writable one: passing every data array read-only lets both share
+    one compiled kernel.  The caller's array is not touched.
+    """
+    view = np.asarray(a).view(np.ndarray)
+    view.flags.writeable = False
+    return view

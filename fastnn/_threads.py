@@ -1,7 +1,9 @@
-"""How many numba threads a fit or a prediction uses, and how it splits work.
+"""How many threads a fit or a prediction uses.
 
-The estimators call ``numba_threads(n_threads)`` around every kernel call and
-``n_chunks`` to choose ``train_epoch``'s serial or parallel path.
+The estimators call ``numba_threads(n_threads)`` and ``blas_threads(1)``
+around every kernel call.  Training is one sequence of matrix products that
+BLAS runs on one thread (``blas_threads`` says why); the numba threads split
+prediction and the evaluation monitors into fixed blocks of rows.
 
 **The threads rule** (``n_threads=None``): the smallest of
 
@@ -57,28 +59,9 @@ import multiprocessing.pool
 import os
 import sys
 import threading
-import time
 from contextlib import contextmanager
 
 import numba
-import numpy as np
-
-from . import kernels
-
-# Below this many samples per mini-batch the thread launches per mini-batch
-# cost about what they save, even where a launch is cheapest (784-30-10 on 2
-# cores under OpenMP: at m = 10 the serial and 2-thread epochs were within this
-# machine's noise).
-PARALLEL_MIN_BATCH = 32
-# A mini-batch on threads opens about this many parallel regions (each large
-# layer's step and forward pass, the δ pass) ...
-REGIONS_PER_BATCH = 4
-# ... and its serial work is about this much per weight and sample
-# (784-30-10: ~5 µs a sample on the 2-core machine of bench/RESULTS.md).
-SECONDS_PER_WEIGHT = 0.2e-9
-# Threads save at most half the work; with launches at most 1/8 of it, two
-# threads still take 5/8 of the serial time or less.
-PAYOFF = 8
 
 # Held around fastnn's kernel calls only under the workqueue layer.  Re-entrant
 # because a fit's epoch loop may call a prediction inside its own block.
@@ -97,54 +80,6 @@ _forked_after_gnu_openmp = False
 
 _openmp_controller = None
 _openmp_controller_lock = threading.Lock()
-
-
-def n_chunks(n_threads, mini_batch_size, n_weights):
-    """``train_epoch``'s n_chunks: one piece per thread where threads pay, else 1 (serial).
-
-    Threads pay when the mini-batch has at least PARALLEL_MIN_BATCH samples
-    and its work is at least PAYOFF times what its parallel regions cost to
-    open (``region_cost``).  Measured on the idle 2-core machine of
-    bench/RESULTS.md, a region costs ~2 µs under OpenMP, whose idle workers
-    spin, ~9 µs under TBB and ~50 µs under workqueue, whose workers sleep;
-    while another process holds a core it costs a scheduler time slice, and
-    fits train serially rather than wait at every barrier.
-    The model is bitwise the same either way.  One piece per thread, not
-    more: every piece of a sweep walks all the rows of w for its share.
-    """
-    if n_threads < 2 or mini_batch_size < PARALLEL_MIN_BATCH:
-        return 1
-    work = mini_batch_size * n_weights * SECONDS_PER_WEIGHT
-    return n_threads if work >= PAYOFF * REGIONS_PER_BATCH * region_cost(n_threads) else 1
-
-
-_REGION_COSTS = {}
-
-
-def region_cost(n_threads):
-    """Seconds to open one parallel region on ``n_threads`` threads, here and now.
-
-    Measured once per process, threading layer and thread count: the median
-    over 5 runs of 20 regions that do nothing (``kernels.empty_regions``).  On
-    a busy machine it comes out high, which errs towards running serially.
-    """
-    before = numba.get_num_threads()
-    n = max(1, min(n_threads, numba.config.NUMBA_NUM_THREADS))
-    numba.set_num_threads(n)
-    try:
-        counts = np.zeros(n, dtype=np.int64)
-        kernels.empty_regions(counts, 1)  # compiles or loads it, and starts the layer
-        key = (numba.threading_layer(), n)
-        if key not in _REGION_COSTS:
-            times = []
-            for _ in range(5):
-                started = time.perf_counter()
-                kernels.empty_regions(counts, 20)
-                times.append((time.perf_counter() - started) / 20)
-            _REGION_COSTS[key] = float(np.median(times))
-        return _REGION_COSTS[key]
-    finally:
-        numba.set_num_threads(before)
 
 
 @contextmanager
@@ -177,6 +112,28 @@ def numba_threads(n_threads):
         numba.set_num_threads(before)
         if take_turns:
             _WORKQUEUE_TURN.release()
+
+
+_blas_controller = None
+
+
+@contextmanager
+def blas_threads(n):
+    """BLAS (which does the kernels' matrix products) on n threads, then as before.
+
+    Training and prediction run BLAS on one thread: on two, OpenBLAS splits
+    some products differently and the model changes in its last bits, while
+    a model must not depend on the thread count.  The limit is process-wide,
+    as BLAS's own setting is.  threadpoolctl's controller is built once
+    (~4 ms); each limit then costs ~30 µs.
+    """
+    global _blas_controller
+    if _blas_controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _blas_controller = ThreadpoolController()
+    with _blas_controller.limit(limits=n, user_api="blas"):
+        yield
 
 
 def effective_n_threads(n_threads, numba_setting=None):

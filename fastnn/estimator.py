@@ -70,14 +70,14 @@ _SHARED_DOC = """
         Seeds the initial weights, the per-epoch shuffles and dropout masks.
         The same int gives a bitwise-identical model whatever ``n_threads`` is.
     n_threads : int or None, default=None
-        Numba threads used by this estimator's kernels.  None follows
-        fastnn's threads rule (``fastnn._threads``): the smallest of numba's
-        setting, the OpenMP limit (``threadpoolctl.threadpool_limits``,
+        BLAS threads for ``predict``, ``predict_proba`` and ``score``.  None
+        follows fastnn's threads rule (``fastnn._threads``): the smallest of
+        numba's setting, the OpenMP limit (``threadpoolctl.threadpool_limits``,
         ``OMP_NUM_THREADS``) and the share of an outer level — cores ÷ n_jobs
         in joblib's threading backend, cores ÷ worker threads in a Dask task,
-        1 where that size is unknown.  Mini-batches are split between the
-        threads only where that pays (≥ 32 samples, and work well above what
-        the parallel regions cost to open).  Changes nothing outside the call.
+        1 where that size is unknown.  Training always runs on one thread,
+        so that the model never depends on this.  Changes nothing outside
+        the call.
     verbose : int, default=0
         1 prints one line per epoch in the book's style (evaluation data if
         there is any, otherwise training data); 2 adds a tqdm progress bar over
@@ -111,8 +111,12 @@ _SHARED_ATTRIBUTES = """
     history_ : dict of lists
         Per epoch, as ``network2.SGD``'s monitors: ``train_cost``,
         ``train_{score}``, ``eval_cost``, ``eval_{score}`` (the last two empty
-        without evaluation data).  Costs include the regularisation term, with
-        each data set's own n, as ``network2.total_cost``.
+        without evaluation data).  The training pair is measured during the
+        epoch, each sample by the forward pass that trains on it, as
+        scikit-learn's ``loss_curve_`` (no second pass over the training
+        data); the evaluation pair after the epoch.  Costs include the
+        regularisation term of the epoch's final weights, with each data
+        set's own n, as ``network2.total_cost``.
     loss_curve_ : list of float
         ``history_["train_cost"]``, scikit-learn's name for it.
     best_epoch_ : int

@@ -244,8 +244,10 @@ class Network:
         ``rng.permutation(n)`` (or ``orders[epoch]``) then a dropout seed.
 
         Returns network2's four monitors per epoch (training cost, training
-        accuracy as a fraction, and the same on ``evaluation_data`` = (X, Y))
-        and stops early as ch. 3 describes: no improvement in
+        accuracy as a fraction, and the same on ``evaluation_data`` = (X, Y)),
+        the training pair measured during the epoch as fastnn does (each
+        sample by the forward pass that trains on it; the penalty of the
+        epoch's final weights), and stops early as ch. 3 describes: no improvement in
         ``n_iter_no_change`` epochs stops ("constant") or halves η ("halve",
         stopping once η < η₀/128).
         """
@@ -257,14 +259,19 @@ class Network:
         for epoch in range(epochs):
             order = orders[epoch] if orders is not None else rng.permutation(n)
             key = epoch_key(rng.integers(2 ** 63), epoch) if rng is not None else None
+            seen_cost, seen_correct = 0.0, 0
             for k in range(0, n, mini_batch_size):
                 batch = order[k:k + mini_batch_size]
+                cost, correct = self._monitor_batch(
+                    X[batch], Y[batch], None if sample_weight is None else sample_weight[batch],
+                    dropout, key, batch)
+                seen_cost, seen_correct = seen_cost + cost, seen_correct + correct
                 self.update_mini_batch(
                     X[batch], Y[batch], eta, lmbda, n,
                     None if sample_weight is None else sample_weight[batch],
                     momentum, penalty, dropout, key, batch)
-            history["train_cost"].append(self.total_cost(X, Y, lmbda, penalty, sample_weight))
-            history["train_accuracy"].append(self.accuracy(X, Y.argmax(axis=1)) / n)
+            history["train_cost"].append(seen_cost / n + self._penalty(lmbda, penalty, n))
+            history["train_accuracy"].append(seen_correct / n)
             score = history["train_accuracy"][-1]
             if evaluation_data is not None:
                 X_eval, Y_eval = evaluation_data
@@ -298,11 +305,28 @@ class Network:
         else:
             cost = sum(w * self.cost.fn(z[i:i + 1], Y[i:i + 1], self.output)
                        for i, w in enumerate(sample_weight))
+        return cost / len(X) + self._penalty(lmbda, penalty, len(X))
+
+    def _penalty(self, lmbda, penalty, n):
+        """(λ/2n) Σ w² (L2) or (λ/n) Σ |w| (L1), biases left out."""
         if penalty == "l2":
             reg = 0.5 * sum(np.sum(w * w) for w in self.weights)
         else:
             reg = sum(np.sum(np.abs(w)) for w in self.weights)
-        return cost / len(X) + (lmbda / len(X)) * reg
+        return (lmbda / n) * reg
+
+    @_IEEE
+    def _monitor_batch(self, X, Y, sample_weight, dropout, key, rows):
+        """(Σ_x w_x C_x, correct argmax count) of a mini-batch, by the forward
+        pass (dropout included) that its update is about to train on."""
+        activations, _, z = self._forward(X, dropout, key, rows)
+        if sample_weight is None:
+            cost = self.cost.fn(z, Y, self.output)
+        else:
+            cost = sum(w * self.cost.fn(z[i:i + 1], Y[i:i + 1], self.output)
+                       for i, w in enumerate(sample_weight))
+        correct = int(np.sum(np.argmax(activations[-1], axis=1) == np.argmax(Y, axis=1)))
+        return cost, correct
 
     def accuracy(self, X, labels):
         """Number of rows whose argmax output equals the label."""

@@ -8,7 +8,6 @@ from .backprop import gradient
 from .costs import COSTS, OUTPUT_OF_COST
 from .dropout import epoch_key
 from .forward import make_layout
-from .launch import empty_regions
 from .monitor import evaluate, penalty_cost
 from .predict import predict_outputs
 from .sgd import Codes, Hyper, train_epoch
@@ -22,7 +21,6 @@ __all__ = [
     "OUTPUT_ACTIVATIONS",
     "OUTPUT_OF_COST",
     "PENALTIES",
-    "empty_regions",
     "epoch_key",
     "evaluate",
     "penalty_cost",

@@ -1,19 +1,23 @@
-"""The network's layout: one flat parameter vector, one activation row per sample.
+"""The network's layout and its forward pass over a block of samples.
 
 Parameters live in ONE contiguous vector ``params``: for each layer l the
 weights w^l as a (fan_in, fan_out) row-major block (scikit-learn's ``coefs_``
-shape), then its biases b^l.  A sample's activations a^1 … a^L live in one row
-too, layer after layer; the inputs a^0 are not copied there, the kernels read
-them from X in place.  ``layout = (sizes, w_off, b_off, a_off)`` says where.
-The forward pass itself is the sweep of ``sweep.py``.
+shape), then its biases b^l.  ``layout = (sizes, w_off, b_off, a_off)`` says
+where.  A block of m samples keeps each layer's activations as one (m, n_l)
+row-major matrix in a flat scratch vector (``scratch``/``block``), so that
+z^l = a^(l−1) w^l + b^l is one GEMM per layer (``blas.gemm``).
 """
 import numpy as np
 
 from ._jit import jit
+from .activations import activate
+from .blas import gemm
+from .dropout import drop_out
 
-# Numbers per SIMD vector of float32 (and twice float64's): each layer's share
-# of an activation row is a multiple of it.
-PAD = 8
+# Offsets in the hot loops are unsigned: with signed ones numba must allow for
+# negative (wrap-around) indices, which blocks LLVM's vectoriser.
+U = np.uint64
+U1 = U(1)
 
 
 @jit()
@@ -29,12 +33,11 @@ def make_layout(sizes):
     -------
     layout : tuple (sizes, w_off, b_off, a_off) of int64 arrays
         ``w_off[l]``/``b_off[l]`` index ``params`` for the weights/biases that
-        feed layer l + 1; ``a_off[l]`` (l ≥ 1) indexes layer l in an activation
-        row, ``a_off[0]`` = 0 is unused.  Each layer's place is rounded up to
-        a whole number of SIMD vectors (``PAD`` numbers): the sweep stores z in
-        whole vectors, and the numbers past a layer's neurons stay 0.
+        feed layer l + 1; ``a_off[l]`` (l ≥ 1) is the number of neurons before
+        layer l, counting from layer 1 (``a_off[0]`` = 0 is unused): a block of
+        m samples keeps layer l at ``m * a_off[l]`` of its scratch.
     n_params, n_units : int
-        Lengths of ``params`` and of one sample's activation row.
+        Lengths of ``params`` and of one sample's share of a scratch vector.
     """
     n_layers = sizes.shape[0] - 1
     w_off = np.empty(n_layers, dtype=np.int64)
@@ -49,8 +52,31 @@ def make_layout(sizes):
     u = 0
     for l in range(1, n_layers + 1):
         a_off[l] = u
-        u += (sizes[l] + PAD - 1) // PAD * PAD
+        u += sizes[l]
     return (sizes, w_off, b_off, a_off), p, u
+
+
+@jit()
+def weights(params, layout, l):
+    """w^(l+1) as a (fan_in, fan_out) view of ``params``."""
+    sizes, w_off, b_off, a_off = layout
+    return params[w_off[l]:b_off[l]].reshape((sizes[l], sizes[l + 1]))
+
+
+@jit()
+def scratch(layout, m, like):
+    """A flat vector for the activations (or δ) of every layer of m samples."""
+    sizes, w_off, b_off, a_off = layout
+    n_layers = sizes.shape[0] - 1
+    return np.zeros(m * (a_off[n_layers] + sizes[n_layers]), dtype=like.dtype)
+
+
+@jit()
+def block(buf, layout, l, m, capacity):
+    """Layer l (≥ 1) of m samples in ``scratch(layout, capacity, …)``: an (m, n_l) view."""
+    sizes, w_off, b_off, a_off = layout
+    start = capacity * a_off[l]
+    return buf[start:start + m * sizes[l]].reshape((m, sizes[l]))
 
 
 @jit()
@@ -62,15 +88,53 @@ def first_unit(sizes, l):
     return u
 
 
-# Offsets in the hot loops are unsigned: with signed ones numba must allow for
-# negative (wrap-around) indices, which blocks LLVM's vectoriser.
-U = np.uint64
-U1 = U(1)
-
-
 @jit()
 def as_dtype_of(x, like):
     """x as a scalar of ``like``'s dtype, so float32 loops stay in float32."""
     out = np.empty(1, dtype=like.dtype)
     out[0] = x
     return out[0]
+
+
+@jit()
+def weighted_inputs(a_prev, params, layout, l, z):
+    """z ← a^(l−1) w^l + b^l for every row (one GEMM onto the broadcast biases)."""
+    sizes, w_off, b_off, a_off = layout
+    b0 = b_off[l]
+    for s in range(z.shape[0]):
+        for j in range(z.shape[1]):
+            z[s, j] = params[b0 + j]
+    gemm(False, False, 1.0, a_prev, weights(params, layout, l), 1.0, z)
+
+
+@jit()
+def activate_rows(z, code, dropout, keys, unit0, hidden):
+    """a = σ(z) in place for every row, dropped out (hidden layers, p > 0) with the rows' keys."""
+    for s in range(z.shape[0]):
+        activate(z[s], code)
+        if hidden and dropout > 0.0:
+            drop_out(z[s], keys[s], U(unit0), dropout)
+
+
+@jit()
+def forward_block(x, params, layout, hidden, out_act, dropout, keys, acts, capacity):
+    """The forward pass of the rows of x, an (m, n_0) matrix: a^l = σ(w^l a^(l−1) + b^l).
+
+    Activations go to ``acts`` (``scratch(layout, capacity, …)``, m ≤
+    capacity); the output layer is left as z^L if ``out_act`` is identity.
+    Hidden layers are dropped out with the samples' ``keys`` if p > 0.
+    """
+    sizes = layout[0]
+    n_layers = sizes.shape[0] - 1
+    m = x.shape[0]
+    # Layer 1 apart: x may be read-only, the scratch is not, and one variable
+    # cannot hold both types.
+    for l in range(n_layers):
+        z = block(acts, layout, l + 1, m, capacity)
+        if l == 0:
+            weighted_inputs(x, params, layout, l, z)
+        else:
+            weighted_inputs(block(acts, layout, l, m, capacity), params, layout, l, z)
+        last = l == n_layers - 1
+        activate_rows(z, out_act if last else hidden, dropout, keys, first_unit(sizes, l + 1),
+                      not last)

@@ -1,12 +1,11 @@
-"""What the epoch loop monitors: outputs and total cost in one forward pass.
+"""What the epoch loop monitors on evaluation data: outputs and total cost in one pass.
 
-``network2.SGD`` monitors cost and accuracy on the training and evaluation
-data after every epoch; ``evaluate`` gives both from a single pass, in fixed
-blocks of rows (private scratch, subtotals summed in block order), so the
-numbers do not depend on the thread count.
+``network2.SGD`` monitors cost and accuracy after every epoch; ``evaluate``
+gives both from a single forward pass, block by block (subtotals summed in
+block order).  The training data's monitors come from the training pass
+itself (``sgd.train_epoch``).
 """
 import numpy as np
-from numba import prange
 
 from ._jit import jit
 from .activations import IDENTITY, activate
@@ -15,7 +14,7 @@ from .predict import BLOCK, block_outputs
 from .update import L2
 
 
-@jit(parallel=True)
+@jit()
 def evaluate(X, Y, sample_weight, params, layout, hidden, out_act, cost):
     """Output activations a^L for the rows of X, and Σ_x w_x C_x (float64).
 
@@ -26,17 +25,16 @@ def evaluate(X, Y, sample_weight, params, layout, hidden, out_act, cost):
     out = np.empty((n, sizes[sizes.shape[0] - 1]), dtype=params.dtype)
     n_blocks = (n + BLOCK - 1) // BLOCK
     subtotals = np.zeros(n_blocks)
-    for blk in prange(n_blocks):
+    identity = np.int64(IDENTITY)  # a variable: a constant would compile a Literal variant
+    for blk in range(n_blocks):
         # Stop at z^L: the cost is computed from z for numerical stability.
-        block_outputs(X, blk, params, layout, hidden, IDENTITY, out)
+        block_outputs(X, blk, params, layout, hidden, identity, out)
         s = 0.0
         for r in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
             z = out[r]
             s += sample_weight[r] * cost_fn(z, Y[r], cost, out_act)
             activate(z, out_act)
         subtotals[blk] = s
-    # A plain loop, not subtotals.sum(): parallel=True would split that sum
-    # by thread count and change its rounding.
     total = 0.0
     for blk in range(n_blocks):
         total += subtotals[blk]

@@ -1,38 +1,36 @@
 """Mini-batch stochastic gradient descent: one whole epoch per compiled call.
 
-Per mini-batch, for each layer l in turn, ONE walk over the rows of w^l
-(``sweep.sweep_layer``) applies the previous mini-batch's SGD step to them
-(BP3/BP4 summed over its samples in mini-batch order, the L2 decay) and runs
-this mini-batch's forward pass through the updated rows, while they are in
-registers.  Then each sample's δ^l (BP1, BP2) goes into its own row of the
-scratch block ``deltas``; the last mini-batch's step is one more walk with no
-forward pass.  The mini-batches alternate between two scratch blocks, the
-one being stepped and the one going forward.  Layer 1 reads its inputs from
-X in place (nothing is copied), and each walk prefetches the next
-mini-batch's rows of X, which lie at random places in memory.
+Per mini-batch of m samples (the book's ``update_mini_batch``, vectorised over
+the mini-batch as ``fastnn.reference`` is):
 
-Each weight sees the very same floating-point operations in the same order as
-in the plain algorithm (step everything, then go forward), whatever the number
-of threads: threads split a walk's step by rows of w^l and its forward pass by
-samples, and the δ pass by samples, so the model is bitwise identical on 1 or
-many threads.
+1. its rows of X are gathered into one (m, n_0) matrix;
+2. forward, one GEMM per layer: z^l = a^(l−1) w^l + b^l, a^l = σ(z^l);
+3. δ^L (BP1), scaled by each sample's weight; the sample's cost and output
+   are recorded for the epoch's training monitors;
+4. backward from the last layer: δ^(l−1) = (δ^l (w^l)ᵀ) ⊙ σ'(z^(l−1)) (BP2),
+   one GEMM, computed before w^l changes; then w^l's whole update is one
+   GEMM with α and β (BP4 summed over the mini-batch, the L2 decay):
+   w ← (1 − ηλ/n) w − (η/m) (a^(l−1))ᵀ δ^l, and b ← b − (η/m) Σ δ (BP3).
+
+Momentum and L1 replace step 4's update (``update``).  Every product goes
+through BLAS (``blas.gemm``), the element-wise work through plain loops that
+numba vectorises.  Threads (n_chunks > 1) are BLAS's own, for the products;
+BLAS splits a product's output between them, never a sum, so the model is
+bitwise the same on 1 or many threads.
 """
 from collections import namedtuple
 
 import numpy as np
-from numba import prange
 
 from ._jit import jit
-from .backprop import backward
-from .dropout import sample_key
-from .forward import as_dtype_of, first_unit
-from .sweep import (activate_layer, forward_layer_parallel, forward_scratch, mark_samples,
-                    start_layer, step_layer_parallel, sweep_layer)
-from .update import L1, L2, regularise, update_biases, update_rows_momentum
-
-# A layer with fewer weights is swept by one thread: waking a second one costs
-# more than the sweep (784-30-10's 30 × 10 output layer, say).
-PARALLEL_MIN_WEIGHTS = 4096
+from .activations import IDENTITY, activate, derivative_times
+from .blas import gemm
+from .costs import delta as output_delta
+from .costs import fn as cost_fn
+from .dropout import derivative_times_kept, sample_key
+from .forward import as_dtype_of, block, first_unit, forward_block, scratch
+from .forward import weights as weights_of
+from .update import L1, update_biases, update_momentum, regularise
 
 # The codes of the network and its training (ints from ``activations``,
 # ``costs`` and ``update``) and the hyperparameters (floats), as the book names them.
@@ -41,155 +39,75 @@ Hyper = namedtuple("Hyper", "eta lmbda momentum dropout")
 
 
 @jit()
-def _locate(X, batch, rows):
-    """The flat offsets in X of the mini-batch's rows."""
+def _gather(X, batch, x):
+    """x[s] ← X[batch[s]]: the mini-batch's inputs as one matrix.
+
+    Element by element: an array assignment would compile numba's
+    shape-mismatch error machinery, seconds of compile time for nothing.
+    """
     for s in range(batch.shape[0]):
-        rows[s] = batch[s] * X.shape[1]
+        row = batch[s]
+        for j in range(x.shape[1]):
+            x[s, j] = X[row, j]
 
 
 @jit()
-def _sample_keys(batch, dropout, key, keys):
-    """The dropout key of each sample of the mini-batch (``dropout.sample_key``)."""
-    if dropout > 0.0:
-        for s in range(batch.shape[0]):
-            keys[s] = sample_key(key, batch[s])
+def _outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, costs):
+    """From z^L: each sample's cost (times its weight), a^L into ``outputs``, δ^L (BP1).
 
-
-@jit()
-def _sample_deltas(Y, sample_weight, batch, params, layout, codes, dropout, acts, deltas, keys, s):
-    """δ^l of sample s of the mini-batch (BP1, BP2), scaled by its sample weight.
-
-    A sample weight scales δ^l, hence both its ∂C/∂b = δ and ∂C/∂w = a δ.
+    The cost comes from z for numerical stability (``costs.fn``); a sample
+    weight scales δ^L, hence ∂C/∂b = δ and ∂C/∂w = a δ at every layer.
+    Returns False if some δ^L is not finite: the epoch has diverged.
     """
-    sizes, w_off, b_off, a_off = layout
-    row = batch[s]
-    backward(params, layout, codes.hidden, codes.out_act, codes.cost, Y[row], acts[s], deltas[s],
-             dropout, keys[s])
-    weight = sample_weight[row]
-    if weight != 1.0:
-        d = deltas[s]
-        for u in range(a_off[1], d.shape[0]):
-            d[u] = d[u] * weight
-
-
-@jit(parallel=True)
-def _deltas_parallel(Y, sample_weight, batch, params, layout, codes, dropout, acts, deltas, keys):
-    for s in prange(batch.shape[0]):
-        _sample_deltas(Y, sample_weight, batch, params, layout, codes, dropout, acts, deltas, keys,
-                       s)
+    finite = True
+    for s in range(z.shape[0]):
+        row = batch[s]
+        weight = sample_weight[row]
+        costs[row] = weight * cost_fn(z[s], Y[row], cost, out_act)
+        activate(z[s], out_act)
+        for j in range(z.shape[1]):
+            outputs[row, j] = z[s, j]
+        output_delta(z[s], Y[row], cost, out_act, d[s])
+        for j in range(d.shape[1]):
+            d[s, j] = d[s, j] * weight
+            finite &= np.isfinite(d[s, j])
+    return finite
 
 
 @jit()
-def _deltas(Y, sample_weight, batch, params, layout, codes, dropout, acts, deltas, keys):
-    for s in range(batch.shape[0]):
-        _sample_deltas(Y, sample_weight, batch, params, layout, codes, dropout, acts, deltas, keys,
-                       s)
-
-
-@jit(parallel=True)
-def _momentum_parallel(params, velocity, w0, n_in, n_out, src, rows, a0, deltas, d0, m, scale,
-                       penalty, eta_reg, momentum, n_chunks, row_sums):
-    # The chunking only spreads work: it does not change any weight's result.
-    for c in prange(n_chunks):
-        update_rows_momentum(params, velocity, w0, n_out, src, rows, a0, deltas, d0, m, scale,
-                             penalty, eta_reg, momentum, c * n_in // n_chunks,
-                             (c + 1) * n_in // n_chunks, row_sums[c])
+def _backpropagate(d, a, code, dropout, keys, unit0):
+    """δ ← δ ⊙ σ'(z) row by row (BP2's second half), through the dropout masks if p > 0."""
+    for s in range(d.shape[0]):
+        if dropout > 0.0:
+            derivative_times_kept(d[s], a[s], code, keys[s], np.uint64(unit0), dropout)
+        else:
+            derivative_times(d[s], a[s], code)
 
 
 @jit()
-def _step_ahead(params, velocity, layout, l, penalty, keep, eta_reg, momentum, scale_old,
-                src_old, rows_old, deltas_old, m_old, row_sums):
-    """What precedes layer l's sweep: momentum's step on every weight, or L1's shrink.
+def _update_layer(params, velocity, layout, l, a_prev, d, penalty, keep, shrink, scale, momentum,
+                  grad):
+    """w^l and b^l from the mini-batch's a^(l−1) and δ^l (BP3, BP4).
 
-    Returns (m_old, keep) for the sweep: momentum leaves it no step (m_old = 0),
-    and a sweep with no step must not decay (keep = 1).
+    Plain SGD is one GEMM: w ← keep · w − scale · aᵀδ, keep = 1 − ηλ/n for L2
+    and 1 after L1's shrink w ← w − (ηλ/n) sgn(w).  Momentum needs the
+    gradient on its own (``grad``) to move the velocity.
     """
-    sizes, w_off, b_off, a_off = layout
-    n_in = sizes[l]
-    w0 = w_off[l]
-    if m_old > 0 and momentum != 0.0:
-        update_rows_momentum(params, velocity, w0, sizes[l + 1], src_old, rows_old, a_off[l],
-                             deltas_old, a_off[l + 1], m_old, scale_old, penalty, eta_reg,
-                             momentum, 0, n_in, row_sums[0])
-        m_old = 0
-    elif m_old > 0 and penalty == L1:
-        regularise(params, w0, w0 + n_in * sizes[l + 1], penalty, keep, eta_reg)
-    if m_old == 0:
-        keep = as_dtype_of(1.0, params)
-    return m_old, keep
+    w = weights_of(params, layout, l)
+    if momentum != 0.0:
+        g = grad[:w.size].reshape(w.shape)
+        gemm(True, False, 1.0, a_prev, d, 0.0, g)
+        update_momentum(params, velocity, layout, l, g, penalty, shrink, scale, momentum)
+    else:
+        if penalty == L1:
+            regularise(w.reshape(w.size), penalty, shrink)
+        gemm(True, False, -scale, a_prev, d, keep, w)
+    update_biases(params, velocity, layout, l, d, scale, momentum)
 
 
 @jit()
-def _layer_pass(params, velocity, layout, l, penalty, keep, eta_reg, momentum, scale_old,
-                src_old, rows_old, deltas_old, marks_old, m_old, src_new, rows_new, acts_new,
-                marks_new, m_new, p0, row_sums, rows_next, m_next):
-    """Layer l on one thread: the last mini-batch's step on w^l, then the next one's forward.
-
-    Inputs a^(l−1) are read from ``src_*.flat[rows_*[s] + a_off[l]:]`` (X itself
-    for layer 1).  Momentum moves every weight through its velocity and L1
-    shrinks every weight before the sweep (``_step_ahead``); the sweep then
-    adds the gradient (plain SGD only) and goes forward.  keep is 1 − ηλ/n for
-    L2 and 1 otherwise.  The sweep prefetches the m_next inputs at
-    ``src_new.flat[rows_next[s]:]`` (the mini-batch after this one).
-    """
-    sizes, w_off, b_off, a_off = layout
-    m_old, keep = _step_ahead(params, velocity, layout, l, penalty, keep, eta_reg, momentum,
-                              scale_old, src_old, rows_old, deltas_old, m_old, row_sums)
-    sweep_layer(params, w_off[l], sizes[l], sizes[l + 1], keep, scale_old, src_old, rows_old,
-                a_off[l], deltas_old, a_off[l + 1], marks_old, m_old, src_new, rows_new, acts_new,
-                a_off[l + 1], marks_new, m_new, p0, rows_next, m_next)
-
-
-@jit()
-def _layer_pass_on(threads, params, velocity, layout, l, penalty, keep, eta_reg, momentum,
-                   scale_old, src_old, rows_old, deltas_old, marks_old, m_old, src_new, rows_new,
-                   acts_new, marks_new, m_new, p0, row_sums, chunk_marks, rows_next, m_next):
-    """``_layer_pass`` on that many threads, or on one if ``threads`` is None or w^l is small.
-
-    Threads split the rows of w for the step, then the samples for the forward
-    pass: splitting columns would have them write to the same cache lines of w.
-    """
-    sizes, w_off, b_off, a_off = layout
-    n_in = sizes[l]
-    n_out = sizes[l + 1]
-    # ``threads is None`` is known when numba compiles: the serial entry point
-    # gets no threaded code at all.
-    if threads is None or n_in * n_out < PARALLEL_MIN_WEIGHTS:
-        _layer_pass(params, velocity, layout, l, penalty, keep, eta_reg, momentum, scale_old,
-                    src_old, rows_old, deltas_old, marks_old, m_old, src_new, rows_new, acts_new,
-                    marks_new, m_new, p0, row_sums, rows_next, m_next)
-        return
-    n_chunks = threads
-    w0 = w_off[l]
-    a0 = a_off[l]
-    if m_old > 0 and momentum != 0.0:
-        _momentum_parallel(params, velocity, w0, n_in, n_out, src_old, rows_old, a0, deltas_old,
-                           a_off[l + 1], m_old, scale_old, penalty, eta_reg, momentum,
-                           min(n_chunks, n_in), row_sums)
-        m_old = 0
-    m_old, keep = _step_ahead(params, velocity, layout, l, penalty, keep, eta_reg, momentum,
-                              scale_old, src_old, rows_old, deltas_old, m_old, row_sums)
-    if m_old > 0:
-        step_layer_parallel(params, w0, n_in, n_out, keep, scale_old, src_old, rows_old, a0,
-                            deltas_old, a_off[l + 1], marks_old, m_old, p0, n_chunks)
-    if m_new > 0:
-        forward_layer_parallel(params, w0, n_in, n_out, src_new, rows_new, a0, acts_new,
-                               a_off[l + 1], marks_new, m_new, p0, n_chunks, chunk_marks,
-                               rows_next, m_next)
-
-
-@jit()
-def _all_finite(deltas, m, start, n_out):
-    """Whether every output δ of the mini-batch is finite: a cheap divergence probe."""
-    for s in range(m):
-        for u in range(start, start + n_out):
-            if not np.isfinite(deltas[s, u]):
-                return False
-    return True
-
-
 def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key, n_train,
-                mini_batch_size, n_chunks):
+                mini_batch_size, outputs, costs):
     """Run one epoch of mini-batch SGD in place on ``params``.
 
     Parameters
@@ -214,116 +132,69 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
         This epoch's dropout key (``dropout.epoch_key``); unused when p = 0.
     n_train : int
         n in ηλ/n: the size of the whole training set.
-    n_chunks : int
-        1 runs serially; more spreads each mini-batch over numba's threads
-        (one piece per thread): a large layer's step in n_chunks runs of rows
-        and its forward pass in n_chunks shares of the samples, momentum's rows
-        likewise, the δ pass over the samples.  That pays off from a few dozen
-        samples per mini-batch; the result is bitwise the same.
+    outputs : array of shape (n_samples, n_outputs), params' dtype
+        Filled with each sample's a^L as the epoch's forward pass computed
+        it, before its own mini-batch's update: the training monitors.
+    costs : float64 array of shape (n_samples,)
+        Filled with each sample's weighted cost w_x C_x, likewise.
 
     Returns
     -------
     finite : bool
-        False if a mini-batch produced a non-finite δ^L; the epoch stops
-        there and ``params`` must be considered lost (the caller restores them).
+        False if a mini-batch produced a non-finite δ^L or weight; the epoch
+        stops there and ``params`` must be considered lost (the caller
+        restores them).
     """
-    run = _train_threads if n_chunks > 1 else _train_serial
-    return run(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key, n_train,
-               mini_batch_size, n_chunks)
-
-
-# Two compiled entry points, so that a process that never trains on threads
-# never compiles the threaded passes (about a third of the kernels' compile
-# time): with ``threads`` None, numba prunes their branches before typing them.
-@jit()
-def _train_serial(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key,
-                  n_train, mini_batch_size, n_chunks):
-    return _epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key,
-                  n_train, mini_batch_size, None)
-
-
-@jit()
-def _train_threads(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key,
-                   n_train, mini_batch_size, n_chunks):
-    return _epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key,
-                  n_train, mini_batch_size, n_chunks)
-
-
-@jit()
-def _epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key, n_train,
-           mini_batch_size, threads):
-    """``train_epoch``'s body, on one thread if ``threads`` is None, else on that many."""
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
     n = order.shape[0]
     mbs = mini_batch_size
-    n_chunks = 1 if threads is None else threads
-    # Two of each: the mini-batch being stepped ("old") and the one going
-    # forward, which swap roles every mini-batch.  ``marks``: per layer and
-    # pair of inputs, which samples have either ≠ 0 (``sweep.mark_samples``).
-    acts_a, act_rows, marks_a = forward_scratch(layout, mbs, params)
-    acts_b, act_rows, marks_b = forward_scratch(layout, mbs, params)
-    acts = (acts_a, acts_b)
-    marks = (marks_a, marks_b)
-    deltas = np.zeros((2, mbs, acts_a.shape[1]), dtype=params.dtype)
-    keys = np.zeros((2, mbs), dtype=np.uint64)
-    x_rows = np.zeros((3, mbs), dtype=np.int64)
-    # Per chunk: momentum's per-row Σ a δ; the marks of its share of the samples.
-    row_sums = np.empty((n_chunks, sizes.max()), dtype=params.dtype)
-    chunk_marks = np.zeros((n_chunks, marks_a.shape[0], marks_a.shape[1]), dtype=np.uint64)
+    x_buf = np.empty((mbs, sizes[0]), dtype=params.dtype)
+    acts = scratch(layout, mbs, params)
+    deltas = scratch(layout, mbs, params)
+    n_grad = 0
+    if hyper.momentum != 0.0:
+        for l in range(n_layers):
+            n_grad = max(n_grad, sizes[l] * sizes[l + 1])
+    grad = np.empty(n_grad, dtype=params.dtype)
+    keys = np.zeros(mbs, dtype=np.uint64)
     eta_reg = hyper.eta * hyper.lmbda / n_train
-    keep = as_dtype_of(1.0 - eta_reg if codes.penalty == L2 else 1.0, params)
+    keep = as_dtype_of(1.0 - eta_reg if codes.penalty != L1 else 1.0, params)
     shrink = as_dtype_of(eta_reg, params)
     momentum = as_dtype_of(hyper.momentum, params)
-    scale_old = as_dtype_of(0.0, params)
-    m_old = 0
-    n_batches = (n + mbs - 1) // mbs
-    for b in range(n_batches + 1):
-        new = b % 2
-        old = 1 - new
-        start = min(b * mbs, n)
-        m_new = min(mbs, n - start)
-        batch = order[start:start + m_new]
-        _locate(X, batch, x_rows[new])
-        _sample_keys(batch, hyper.dropout, key, keys[new])
-        after = min(start + m_new, n)
-        m_next = min(mbs, n - after)
-        _locate(X, order[after:after + m_next], x_rows[2])
-        if m_old > 0:
-            update_biases(params, velocity, layout, deltas[old], m_old, scale_old, momentum)
-        p0 = 0
-        for l in range(n_layers):
-            n_out = sizes[l + 1]
-            start_layer(params, b_off[l], n_out, acts[new], a_off[l + 1], m_new)
-            # Layer 1 reads X, the others the previous layer's activations: two
-            # calls, since X and the scratch are arrays of different types.
-            if l == 0:
-                mark_samples(X, x_rows[new], m_new, 0, sizes[0], marks[new], p0)
-                _layer_pass_on(threads, params, velocity, layout, l, codes.penalty, keep, shrink,
-                               momentum, scale_old, X, x_rows[old], deltas[old], marks[old],
-                               m_old, X, x_rows[new], acts[new], marks[new], m_new, p0, row_sums,
-                               chunk_marks, x_rows[2], m_next)
+    dropout = hyper.dropout
+    identity = np.int64(IDENTITY)  # a variable: a constant would compile a Literal variant
+    for start in range(0, n, mbs):
+        m = min(mbs, n - start)
+        batch = order[start:start + m]
+        x = x_buf[:m]
+        _gather(X, batch, x)
+        if dropout > 0.0:
+            for s in range(m):
+                keys[s] = sample_key(key, batch[s])
+        # Up to z^L: the cost is computed from z, then a^L.
+        forward_block(x, params, layout, codes.hidden, identity, dropout, keys, acts, mbs)
+        finite = _outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y, sample_weight,
+                                     batch, codes.cost, codes.out_act,
+                                     block(deltas, layout, n_layers, m, mbs), outputs, costs)
+        if not finite:
+            return False
+        scale = as_dtype_of(hyper.eta / m, params)
+        for l in range(n_layers - 1, -1, -1):
+            d = block(deltas, layout, l + 1, m, mbs)
+            if l > 0:
+                a_prev = block(acts, layout, l, m, mbs)
+                d_prev = block(deltas, layout, l, m, mbs)
+                # BP2 with w^(l+1) as it was: before its update below.
+                gemm(False, True, 1.0, d, weights_of(params, layout, l), 0.0, d_prev)
+                _backpropagate(d_prev, a_prev, codes.hidden, dropout, keys,
+                               first_unit(sizes, l))
+                _update_layer(params, velocity, layout, l, a_prev, d, codes.penalty, keep,
+                              shrink, scale, momentum, grad)
             else:
-                mark_samples(acts[new], act_rows, m_new, a_off[l], sizes[l], marks[new], p0)
-                _layer_pass_on(threads, params, velocity, layout, l, codes.penalty, keep, shrink,
-                               momentum, scale_old, acts[old], act_rows, deltas[old], marks[old],
-                               m_old, acts[new], act_rows, acts[new], marks[new], m_new, p0,
-                               row_sums, chunk_marks, act_rows, 0)
-            last = l == n_layers - 1
-            activate_layer(acts[new], a_off[l + 1], first_unit(sizes, l + 1), n_out, m_new,
-                           codes.out_act if last else codes.hidden, hyper.dropout, keys[new],
-                           not last)
-            p0 += (sizes[l] + 1) // 2
-        if m_new > 0:
-            if threads is None:
-                _deltas(Y, sample_weight, batch, params, layout, codes, hyper.dropout, acts[new],
-                        deltas[new], keys[new])
-            else:
-                _deltas_parallel(Y, sample_weight, batch, params, layout, codes, hyper.dropout,
-                                 acts[new], deltas[new], keys[new])
-            if not _all_finite(deltas[new], m_new, a_off[n_layers], sizes[n_layers]):
-                return False
-        m_old = m_new
-        if m_new > 0:
-            scale_old = as_dtype_of(hyper.eta / m_new, params)
+                _update_layer(params, velocity, layout, l, x, d, codes.penalty, keep, shrink,
+                              scale, momentum, grad)
+    for k in range(params.shape[0]):
+        if not np.isfinite(params[k]):
+            return False
     return True

@@ -10,16 +10,6 @@ COST_NAMES = sorted(kernels.COSTS)
 ACTIVATION_NAMES = sorted(kernels.HIDDEN_ACTIVATIONS)
 
 
-@pytest.fixture(autouse=True)
-def threads_split_every_large_mini_batch(request, monkeypatch):
-    """Make parallel regions free for ``_threads.n_chunks``, so that the tests of
-    2-thread fits run the parallel paths whatever the load on the machine.  Which
-    path runs never changes the model (that is tested), only how fast it is;
-    tests marked ``measured_region_cost`` get the real measurement."""
-    if request.node.get_closest_marker("measured_region_cost") is None:
-        monkeypatch.setattr(_threads, "region_cost", lambda n_threads: 0.0)
-
-
 @pytest.fixture(scope="session")
 def digits():
     """sklearn's 8×8 digits scaled to [0, 1]: (X, y)."""
@@ -41,18 +31,21 @@ def codes(cost, activation):
 
 
 def train(X, Y, order, params, layout, cost="cross_entropy", activation="sigmoid", *, eta=0.5,
-          lmbda=0.0, mini_batch_size=10, n_chunks=1, sample_weight=None, velocity=None,
-          momentum=0.0, penalty="l2", dropout=0.0, key=0):
-    """One ``kernels.train_epoch`` with the book's defaults; returns its finite flag."""
+          lmbda=0.0, mini_batch_size=10, sample_weight=None, velocity=None, momentum=0.0,
+          penalty="l2", dropout=0.0, key=0):
+    """One ``kernels.train_epoch`` with the book's defaults, BLAS on one thread
+    as a fit runs it; returns its finite flag."""
     if sample_weight is None:
         sample_weight = np.ones(len(X), dtype=X.dtype)
     if velocity is None:
         velocity = np.zeros_like(params)
-    return kernels.train_epoch(
-        X, Y, sample_weight, order, params, velocity, layout,
-        kernels.Codes(*codes(cost, activation), kernels.PENALTIES[penalty]),
-        kernels.Hyper(eta, lmbda, momentum, dropout), np.uint64(key), len(X), mini_batch_size,
-        n_chunks)
+    outputs = np.empty((len(X), layout[0][-1]), dtype=params.dtype)
+    with _threads.blas_threads(1):
+        return kernels.train_epoch(
+            X, Y, sample_weight, order, params, velocity, layout,
+            kernels.Codes(*codes(cost, activation), kernels.PENALTIES[penalty]),
+            kernels.Hyper(eta, lmbda, momentum, dropout), np.uint64(key), len(X),
+            mini_batch_size, outputs, np.empty(len(X)))
 
 
 def twin_networks(sizes, cost="cross_entropy", activation="sigmoid", seed=0, dtype=np.float64):

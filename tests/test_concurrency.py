@@ -21,8 +21,9 @@ from threadpoolctl import threadpool_limits
 from fastnn import FastNN, _threads, kernels
 from fastnn._threads import effective_n_threads, numba_threads
 
-# mini_batch_size >= PARALLEL_MIN_BATCH and 2 threads: the parallel paths run.
-PARALLEL = dict(hidden_layer_sizes=(16,), epochs=2, mini_batch_size=32, n_threads=2)
+# 2 threads: the monitors and predictions run their parallel blocks.
+PARALLEL = dict(hidden_layer_sizes=(16,), epochs=2, mini_batch_size=32, n_threads=2,
+                validation_fraction=0.2)
 SCRIPT_TIMEOUT = 240  # a cold numba cache compiles every kernel first
 # Four digits fits at once take about a second; the rest is room for a loaded machine.
 CONCURRENT_TIMEOUT = 120
@@ -34,8 +35,6 @@ LAYER_SCRIPT = textwrap.dedent("""
     from concurrent.futures import ThreadPoolExecutor
     from sklearn.datasets import load_digits
     from fastnn import FastNN, _threads
-
-    _threads.region_cost = lambda n_threads: 0.0  # the parallel paths, whatever the load
 
     try:
         numba.get_num_threads()
@@ -148,8 +147,7 @@ def test_kernels_release_the_gil():
                    if getattr(module, "__name__", "").startswith(kernels.__name__ + ".")
                    for name, obj in vars(module).items()
                    if isinstance(obj, numba.core.registry.CPUDispatcher)}
-    # train_epoch itself is a Python dispatcher to these two compiled epochs.
-    assert {"_train_serial", "_train_threads", "predict_outputs"} <= dispatchers.keys()
+    assert {"train_epoch", "evaluate", "predict_outputs"} <= dispatchers.keys()
     assert {name for name, d in dispatchers.items() if not d.targetoptions.get("nogil")} == set()
 
 

@@ -9,13 +9,15 @@ import sys
 import textwrap
 
 import numba
+import numpy as np
 import pytest
 
 import fastnn.kernels as kernels_pkg
 from fastnn import FastNN
-from fastnn.kernels import activations, backprop, costs, forward, monitor, predict, sgd, sweep
+from fastnn.kernels import (activations, backprop, costs, dropout, forward, monitor, predict, sgd,
+                            update)
 
-KERNEL_MODULES = [activations, backprop, costs, forward, monitor, predict, sgd, sweep]
+KERNEL_MODULES = [activations, backprop, costs, dropout, forward, monitor, predict, sgd, update]
 
 FIT_SCRIPT = textwrap.dedent("""
     import json, warnings
@@ -26,7 +28,7 @@ FIT_SCRIPT = textwrap.dedent("""
         from fastnn.kernels import sgd
         X, y = load_digits(return_X_y=True)
         score = FastNN(epochs=2, random_state=0).fit(X / 16, y).score(X / 16, y)
-    stats = sgd._train_serial.stats
+    stats = sgd.train_epoch.stats
     print(json.dumps({
         "score": score,
         "hits": sum(stats.cache_hits.values()),
@@ -105,3 +107,36 @@ def test_kernels_are_cached_in_the_user_cache_never_in_the_package(tmp_path):
     assert len(cached) == 1
     package = pathlib.Path(kernels_pkg.__file__).parent
     assert not list(package.rglob("*.nbi")) and not list(package.rglob("*.nbc"))
+
+
+def _signatures():
+    return {name: list(d.signatures) for name, d in _dispatchers()}
+
+
+def test_no_kernel_is_compiled_for_a_constant_argument(digits):
+    # A constant int or bool passed between kernels is typed Literal[...] and
+    # compiles a whole extra call chain (STYLE.md 13).
+    from fastnn import FastNNRegressor
+
+    X, y = digits
+    FastNN(epochs=1, momentum=0.5, penalty="l1", lmbda=1.0, dropout=0.2, random_state=0,
+           validation_fraction=0.2).fit(X, y, sample_weight=np.ones(len(y))).predict_proba(X)
+    FastNN(epochs=1, cost="log_likelihood", activation="tanh", random_state=0).fit(X, y)
+    FastNNRegressor(epochs=1, activation="relu", random_state=0).fit(X, y / 9.0).predict(X)
+    literal = [(name, sig) for name, sigs in _signatures().items() for sig in sigs
+               if any(isinstance(t, numba.types.Literal) for t in sig)]
+    assert literal == []
+
+
+def test_writable_read_only_and_memory_mapped_X_share_compiled_kernels(digits, tmp_path):
+    X, y = digits
+    X = np.ascontiguousarray(X)
+    FastNN(epochs=1, random_state=0).fit(X, y).predict(X)
+    before = _signatures()
+    frozen = X.copy()
+    frozen.flags.writeable = False
+    np.save(tmp_path / "X.npy", X)
+    mapped = np.load(tmp_path / "X.npy", mmap_mode="r")
+    for data in (frozen, mapped):
+        FastNN(epochs=1, random_state=0).fit(data, y).predict(data)
+    assert _signatures() == before

@@ -3,16 +3,15 @@ import pytest
 
 from fastnn import kernels
 from fastnn._params import pack, unpack
-from fastnn._threads import numba_threads
 
 from .conftest import one_hot, train, twin_networks
 
 
 def _epochs(X, Y, params, layout, orders, cost="cross_entropy", activation="sigmoid",
-            eta=0.5, lmbda=0.0, mini_batch_size=10, n_chunks=1):
+            eta=0.5, lmbda=0.0, mini_batch_size=10):
     for order in orders:
         assert train(X, Y, order, params, layout, cost, activation, eta=eta, lmbda=lmbda,
-                     mini_batch_size=mini_batch_size, n_chunks=n_chunks)
+                     mini_batch_size=mini_batch_size)
     return params
 
 
@@ -23,42 +22,25 @@ def small_digits(digits):
     return np.ascontiguousarray(X[:205]), one_hot(y[:205], 10)
 
 
-@pytest.mark.parametrize("n_threads,n_chunks", [(1, 1), (2, 1), (1, 8), (2, 8)])
 @pytest.mark.parametrize("lmbda", [0.0, 5.0])
 @pytest.mark.parametrize("cost,activation,sizes", [
     ("cross_entropy", "sigmoid", [64, 20, 10]),
     ("quadratic", "tanh", [64, 16, 12, 10]),
     ("log_likelihood", "relu", [64, 20, 10]),
 ])
-def test_two_epochs_match_the_reference_to_1e9(small_digits, cost, activation, sizes, lmbda,
-                                               n_threads, n_chunks):
+def test_two_epochs_match_the_reference_to_1e9(small_digits, cost, activation, sizes, lmbda):
     X, Y = small_digits
     params, layout, net = twin_networks(sizes, cost, activation, seed=1)
     rng = np.random.default_rng(7)
     orders = [rng.permutation(len(X)) for _ in range(2)]
-    with numba_threads(n_threads):
-        _epochs(X, Y, params, layout, orders, cost, activation, 0.3, lmbda, 10, n_chunks)
+    _epochs(X, Y, params, layout, orders, cost, activation, 0.3, lmbda, 10)
     net.SGD(X, Y, 2, 10, 0.3, lmbda, orders=orders)
     np.testing.assert_allclose(params, pack(net.weights, net.biases), rtol=0, atol=1e-9)
 
 
-@pytest.mark.parametrize("mini_batch_size", [1, 7, 64, 100])
-def test_parallel_and_serial_epochs_are_bitwise_identical(small_digits, mini_batch_size):
-    X, Y = small_digits
-    results = []
-    for n_threads, n_chunks in [(1, 1), (2, 1), (1, 8), (2, 8), (2, 3)]:
-        params, layout, _ = twin_networks([64, 20, 10], seed=2)
-        orders = [np.random.default_rng(3).permutation(len(X))]
-        with numba_threads(n_threads):
-            results.append(_epochs(X, Y, params, layout, orders, mini_batch_size=mini_batch_size,
-                                   lmbda=1.0, n_chunks=n_chunks))
-    for other in results[1:]:
-        assert np.array_equal(results[0], other)
-
-
 @pytest.mark.parametrize("sizes,mini_batch_size", [
-    ([63, 15, 10], 10),      # odd layers: a last row of each w swept alone
-    ([64, 20, 10], 100),     # 100 samples: two words of sample bits per row pair
+    ([63, 15, 10], 10),      # odd layer sizes
+    ([64, 20, 10], 100),     # the last mini-batch holds 5 of 100
     ([64, 20, 10], 205),     # the whole set in one mini-batch
 ])
 def test_odd_layers_and_large_mini_batches_match_the_reference_to_1e9(small_digits, sizes,
@@ -123,7 +105,7 @@ FEATURES = {
 }
 
 
-def _run_features(X, Y, sizes, features, n_chunks=1, mini_batch_size=10, epochs=2):
+def _run_features(X, Y, sizes, features, mini_batch_size=10, epochs=2):
     """``epochs`` kernel epochs and the reference's, drawing from twin generators."""
     features = dict(features)
     weights = (np.random.default_rng(9).random(len(X)) + 0.5) if features.pop("weighted",
@@ -135,7 +117,7 @@ def _run_features(X, Y, sizes, features, n_chunks=1, mini_batch_size=10, epochs=
         order = rng.permutation(len(X))
         key = kernels.epoch_key(int(rng.integers(2 ** 63)), epoch)
         assert train(X, Y, order, params, layout, eta=0.3, mini_batch_size=mini_batch_size,
-                     n_chunks=n_chunks, sample_weight=weights, velocity=velocity, key=key,
+                     sample_weight=weights, velocity=velocity, key=key,
                      **features)
     net.SGD(X, Y, epochs, mini_batch_size, 0.3, rng=np.random.default_rng(7),
             sample_weight=weights, **features)
@@ -147,18 +129,6 @@ def test_ch3_toolkit_epochs_match_the_reference_to_1e9(small_digits, name):
     X, Y = small_digits
     ours, theirs = _run_features(X, Y, [64, 20, 12, 10], FEATURES[name])
     np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)
-
-
-@pytest.mark.parametrize("name", ["momentum", "dropout", "everything"])
-def test_ch3_toolkit_is_bitwise_identical_serial_or_parallel(small_digits, name):
-    X, Y = small_digits
-    runs = []
-    for n_threads, n_chunks in [(1, 1), (2, 8), (2, 3)]:
-        with numba_threads(n_threads):
-            runs.append(_run_features(X, Y, [64, 20, 10], FEATURES[name], n_chunks,
-                                      mini_batch_size=40)[0])
-    for other in runs[1:]:
-        assert np.array_equal(runs[0], other)
 
 
 def test_one_momentum_step_worked_by_hand():

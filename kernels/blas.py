@@ -1,0 +1,88 @@
+"""Matrix products through BLAS, with GEMM's α and β: C ← α op(A) op(B) + β C.
+
+``np.dot`` in numba calls the same BLAS (SciPy's, through numba's
+``numba_xxgemm`` helper) but always with α = 1, β = 0, into a new array.  The
+book's whole weight update is one GEMM with both:
+w ← (1 − ηλ/n) w − (η/m) aᵀδ is β = 1 − ηλ/n, α = −η/m.  ``gemm`` is that call,
+on row-major (C-contiguous) 2-D arrays of one float dtype; anything else is
+refused when numba types the call, never misread.
+"""
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.core.errors import TypingError
+from numba.extending import intrinsic
+
+_char = ir.IntType(8)
+_void_p = ir.IntType(8).as_pointer()
+
+
+def _check_matrix(name, ty, dtype):
+    if not (isinstance(ty, types.Array) and ty.ndim == 2 and ty.layout == "C"):
+        raise TypingError(f"gemm: {name} must be a C-contiguous 2-D array, not {ty}")
+    if ty.dtype != dtype:
+        raise TypingError(f"gemm: {name} is {ty.dtype}, C is {dtype}: one dtype for all three")
+
+
+@intrinsic
+def gemm(typingctx, trans_a, trans_b, alpha, a, b, beta, c):
+    """C ← α op(A) op(B) + β C for C-contiguous 2-D arrays; op(X) is Xᵀ if trans_x.
+
+    Shapes must agree (op(A): (M, K), op(B): (K, N), C: (M, N)); the caller
+    checks them.  β = 0 ignores C's old contents (BLAS does not read them).
+    """
+    if not (isinstance(c, types.Array) and c.dtype in (types.float32, types.float64)):
+        raise TypingError(f"gemm: C must be a float32 or float64 array, not {c}")
+    if not c.mutable:
+        raise TypingError("gemm: C must be writable")
+    for name, ty in (("A", a), ("B", b), ("C", c)):
+        _check_matrix(name, ty, c.dtype)
+    for name, ty in (("trans_a", trans_a), ("trans_b", trans_b)):
+        if not isinstance(ty, types.Boolean):
+            raise TypingError(f"gemm: {name} must be a bool, not {ty}")
+    for name, ty in (("alpha", alpha), ("beta", beta)):
+        if not isinstance(ty, (types.Float, types.Integer)):
+            raise TypingError(f"gemm: {name} must be a number, not {ty}")
+    sig = types.void(trans_a, trans_b, alpha, a, b, beta, c)
+
+    def codegen(context, builder, signature, args):
+        ta, tb, alpha_v, a_v, b_v, beta_v, c_v = args
+        _, _, alpha_t, a_t, b_t, beta_t, c_t = signature.args
+        dtype = c_t.dtype
+        arrays = [context.make_array(t)(context, builder, v)
+                  for t, v in ((a_t, a_v), (b_t, b_v), (c_t, c_v))]
+        (a_rows, a_cols), (b_rows, b_cols), _ = [cgutils.unpack_tuple(builder, x.shape, 2)
+                                                 for x in arrays]
+        # Row-major C = op(A) op(B) is column-major Cᵀ = op(B)ᵀ op(A)ᵀ, and a
+        # row-major X is a column-major Xᵀ: B goes first, its flag as given.
+        m = builder.select(ta, a_cols, a_rows)
+        k = builder.select(ta, a_rows, a_cols)
+        n = builder.select(tb, b_rows, b_cols)
+        flag = lambda t: builder.select(t, ir.Constant(_char, ord("t")),  # noqa: E731
+                                        ir.Constant(_char, ord("n")))
+        alpha_slot = cgutils.alloca_once_value(
+            builder, context.cast(builder, alpha_v, alpha_t, dtype))
+        beta_slot = cgutils.alloca_once_value(
+            builder, context.cast(builder, beta_v, beta_t, dtype))
+        intp = context.get_value_type(types.intp)
+        fnty = ir.FunctionType(ir.IntType(32), [_char, _char, _char, intp, intp, intp, _void_p,
+                                                _void_p, intp, _void_p, intp, _void_p, _void_p,
+                                                intp])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "numba_xxgemm")
+        kind = ir.Constant(_char, ord("s" if dtype == types.float32 else "d"))
+        data = [builder.bitcast(x.data, _void_p) for x in arrays]
+        builder.call(fn, (kind, flag(tb), flag(ta), n, m, k,
+                          builder.bitcast(alpha_slot, _void_p), data[1], b_cols, data[0], a_cols,
+                          builder.bitcast(beta_slot, _void_p), data[2], n))
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _load_blas():
+    """Load SciPy's BLAS now, as numba's helper would at the first product, so
+    that threadpoolctl sees it when a fit sets BLAS's threads."""
+    import scipy.linalg.cython_blas  # noqa: F401
+
+
+_load_blas()
