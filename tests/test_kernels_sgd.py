@@ -39,6 +39,7 @@ def test_two_epochs_match_the_reference_to_1e9(small_digits, cost, activation, s
 
 
 @pytest.mark.parametrize("sizes,mini_batch_size", [
+    ([64, 20, 10], 1),       # online learning: every product a single row
     ([63, 15, 10], 10),      # odd layer sizes
     ([64, 20, 10], 100),     # the last mini-batch holds 5 of 100
     ([64, 20, 10], 205),     # the whole set in one mini-batch
