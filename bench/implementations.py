@@ -146,15 +146,16 @@ def reference_epoch(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=1
     return run
 
 
-def sklearn_epoch(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=1):
+def sklearn_epoch(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=1,
+                  dtype=np.float64):
     """MLPClassifier set up as the book's SGD: logistic units, no momentum, and
     alpha = λ·m/n (sklearn scales its penalty by the mini-batch, the book by n).
-    Trained in float64 (sklearn keeps float32 input as float32; float64 is the
-    comparison the targets name).  Each run is a fresh ``fit`` with max_iter=1."""
+    Trained in ``dtype``: sklearn keeps float32 input as float32 and trains in
+    it.  Each run is a fresh ``fit`` with max_iter=1."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    X = np.ascontiguousarray(X, dtype=np.float64)
+    X = np.ascontiguousarray(X, dtype=dtype)
     y = Y.argmax(axis=1)
     clf = MLPClassifier(tuple(sizes[1:-1]), activation="logistic", solver="sgd",
                         batch_size=mini_batch_size, momentum=0.0, nesterovs_momentum=False,
@@ -211,18 +212,37 @@ def torch_epoch(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=1):
     return run
 
 
+def sklearn_epoch_f32(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=1):
+    """``MLPClassifier`` fed float32, which it then trains in."""
+    return sklearn_epoch(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads, np.float32)
+
+
+def jax_epoch(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=1):
+    """JAX: the epoch as one XLA program (``bench/jax_peer.py``), float32.  XLA's
+    threads are fixed when JAX is imported: one, whatever ``n_threads``."""
+    from . import jax_peer
+
+    try:
+        return jax_peer.build(X, Y, sizes, order, eta, lmbda, mini_batch_size)
+    except jax_peer.Unavailable as why:
+        raise Unavailable(str(why)) from None
+
+
 IMPLEMENTATIONS = {
     "fastnn-f64": fastnn_epoch(np.float64),
     "fastnn-f32": fastnn_epoch(np.float32),
     "reference": reference_epoch,
     "sklearn-mlp": sklearn_epoch,
+    "sklearn-mlp-f32": sklearn_epoch_f32,
     "torch": torch_epoch,
+    "jax": jax_epoch,
 }
 
 # The dtype each implementation trains in, for the report's tables.
 DTYPES = {"fastnn-f64": "float64", "fastnn-f32": "float32", "reference": "float64",
-          "sklearn-mlp": "float64", "torch": "float32"}
+          "sklearn-mlp": "float64", "sklearn-mlp-f32": "float32", "torch": "float32",
+          "jax": "float32"}
 
 # fastnn is the subject; the others are its peers.
 FASTNN = ("fastnn-f64", "fastnn-f32")
-PEERS = ("reference", "sklearn-mlp", "torch")
+PEERS = ("reference", "sklearn-mlp", "sklearn-mlp-f32", "torch", "jax")
