@@ -20,9 +20,11 @@ U = np.uint64
 U1 = U(1)
 
 
-@jit()
 def make_layout(sizes):
     """Offsets of every layer's weights, biases and activations.
+
+    Plain Python: it runs once per fit, and compiling it would cost more
+    than it ever saves.
 
     Parameters
     ----------
@@ -39,6 +41,7 @@ def make_layout(sizes):
     n_params, n_units : int
         Lengths of ``params`` and of one sample's share of a scratch vector.
     """
+    sizes = np.ascontiguousarray(sizes, dtype=np.int64)
     n_layers = sizes.shape[0] - 1
     w_off = np.empty(n_layers, dtype=np.int64)
     b_off = np.empty(n_layers, dtype=np.int64)
@@ -46,13 +49,13 @@ def make_layout(sizes):
     p = 0
     for l in range(n_layers):
         w_off[l] = p
-        p += sizes[l] * sizes[l + 1]
+        p += int(sizes[l] * sizes[l + 1])
         b_off[l] = p
-        p += sizes[l + 1]
+        p += int(sizes[l + 1])
     u = 0
     for l in range(1, n_layers + 1):
         a_off[l] = u
-        u += sizes[l]
+        u += int(sizes[l])
     return (sizes, w_off, b_off, a_off), p, u
 
 
@@ -109,11 +112,13 @@ def weighted_inputs(a_prev, params, layout, l, z):
 
 @jit()
 def activate_rows(z, code, dropout, keys, unit0, hidden):
-    """a = σ(z) in place for every row, dropped out (hidden layers, p > 0) with the rows' keys."""
+    """a = σ(z) in place for every row, dropped out (hidden layers; ``dropout`` is
+    p, or None without dropout) with the rows' keys."""
     for s in range(z.shape[0]):
         activate(z[s], code)
-        if hidden and dropout > 0.0:
-            drop_out(z[s], keys[s], U(unit0), dropout)
+        if dropout is not None:
+            if hidden and dropout > 0.0:
+                drop_out(z[s], keys[s], U(unit0), dropout)
 
 
 @jit()
@@ -122,7 +127,8 @@ def forward_block(x, params, layout, hidden, out_act, dropout, keys, acts, capac
 
     Activations go to ``acts`` (``scratch(layout, capacity, …)``, m ≤
     capacity); the output layer is left as z^L if ``out_act`` is identity.
-    Hidden layers are dropped out with the samples' ``keys`` if p > 0.
+    Hidden layers are dropped out with the samples' ``keys`` if p =
+    ``dropout`` > 0 (None: no dropout code is compiled).
     """
     sizes = layout[0]
     n_layers = sizes.shape[0] - 1

@@ -30,7 +30,7 @@ from .costs import fn as cost_fn
 from .dropout import derivative_times_kept, sample_key
 from .forward import as_dtype_of, block, first_unit, forward_block, scratch
 from .forward import weights as weights_of
-from .update import L1, update_biases, update_momentum, regularise
+from .update import L1, regularise, update_biases, update_momentum
 
 # The codes of the network and its training (ints from ``activations``,
 # ``costs`` and ``update``) and the hyperparameters (floats), as the book names them.
@@ -56,20 +56,24 @@ def _outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, c
     """From z^L: each sample's cost (times its weight), a^L into ``outputs``, δ^L (BP1).
 
     The cost comes from z for numerical stability (``costs.fn``); a sample
-    weight scales δ^L, hence ∂C/∂b = δ and ∂C/∂w = a δ at every layer.
-    Returns False if some δ^L is not finite: the epoch has diverged.
+    weight scales δ^L, hence ∂C/∂b = δ and ∂C/∂w = a δ at every layer
+    (``sample_weight`` None: all weigh 1).  Returns False if some δ^L is not
+    finite: the epoch has diverged.
     """
     finite = True
     for s in range(z.shape[0]):
         row = batch[s]
-        weight = sample_weight[row]
-        costs[row] = weight * cost_fn(z[s], Y[row], cost, out_act)
+        costs[row] = cost_fn(z[s], Y[row], cost, out_act)
         activate(z[s], out_act)
         for j in range(z.shape[1]):
             outputs[row, j] = z[s, j]
         output_delta(z[s], Y[row], cost, out_act, d[s])
+        if sample_weight is not None:
+            weight = sample_weight[row]
+            costs[row] = weight * costs[row]
+            for j in range(d.shape[1]):
+                d[s, j] = d[s, j] * weight
         for j in range(d.shape[1]):
-            d[s, j] = d[s, j] * weight
             finite &= np.isfinite(d[s, j])
     return finite
 
@@ -78,34 +82,34 @@ def _outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, c
 def _backpropagate(d, a, code, dropout, keys, unit0):
     """δ ← δ ⊙ σ'(z) row by row (BP2's second half), through the dropout masks if p > 0."""
     for s in range(d.shape[0]):
-        if dropout > 0.0:
+        if dropout is not None:
             derivative_times_kept(d[s], a[s], code, keys[s], np.uint64(unit0), dropout)
         else:
             derivative_times(d[s], a[s], code)
 
 
 @jit()
-def _update_layer(params, velocity, layout, l, a_prev, d, penalty, keep, shrink, scale, momentum,
-                  grad):
+def _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale, momentum,
+                  penalty, eta_reg, grad):
     """w^l and b^l from the mini-batch's a^(l−1) and δ^l (BP3, BP4).
 
     Plain SGD is one GEMM: w ← keep · w − scale · aᵀδ, keep = 1 − ηλ/n for L2
-    and 1 after L1's shrink w ← w − (ηλ/n) sgn(w).  Momentum needs the
-    gradient on its own (``grad``) to move the velocity.
+    and 1 after L1's shrink w ← w − (ηλ/n) sgn(w) (``l1_shrink``, None for
+    L2).  Momentum (μ = ``momentum``, None without) needs the gradient on its
+    own (``grad``) to move the velocity, with ``penalty`` and ``eta_reg`` = ηλ/n.
     """
     w = weights_of(params, layout, l)
-    if momentum != 0.0:
+    if momentum is not None:
         g = grad[:w.size].reshape(w.shape)
         gemm(True, False, 1.0, a_prev, d, 0.0, g)
-        update_momentum(params, velocity, layout, l, g, penalty, shrink, scale, momentum)
+        update_momentum(params, velocity, layout, l, g, penalty, eta_reg, scale, momentum)
     else:
-        if penalty == L1:
-            regularise(w.reshape(w.size), penalty, shrink)
+        if l1_shrink is not None:
+            regularise(w.reshape(w.size), l1_shrink)
         gemm(True, False, -scale, a_prev, d, keep, w)
     update_biases(params, velocity, layout, l, d, scale, momentum)
 
 
-@jit()
 def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key, n_train,
                 mini_batch_size, outputs, costs):
     """Run one epoch of mini-batch SGD in place on ``params``.
@@ -145,41 +149,57 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
         stops there and ``params`` must be considered lost (the caller
         restores them).
     """
+    # An option the fit does not use goes in as None: numba then compiles the
+    # epoch without its code, so a default fit compiles none of ch. 3's
+    # toolkit, and each option set is one compiled epoch.
+    real = params.dtype.type
+    eta_reg = hyper.eta * hyper.lmbda / n_train
+    l1 = codes.penalty == L1
+    if sample_weight is not None and np.all(sample_weight == 1.0):
+        sample_weight = None
+    return _epoch(X, Y, sample_weight, order, params, velocity, layout, codes.hidden,
+                  codes.out_act, codes.cost, codes.penalty, real(hyper.eta), real(eta_reg),
+                  real(1.0 if l1 else 1.0 - eta_reg),
+                  real(eta_reg) if l1 and eta_reg != 0.0 else None,
+                  real(hyper.momentum) if hyper.momentum != 0.0 else None,
+                  float(hyper.dropout) if hyper.dropout > 0.0 else None,
+                  np.uint64(key), int(mini_batch_size), outputs, costs)
+
+
+@jit()
+def _epoch(X, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost, penalty,
+           eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs):
+    """``train_epoch``'s compiled body; ``l1_shrink``, ``momentum``, ``dropout``
+    and ``sample_weight`` are None where the fit does not use them."""
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
     n = order.shape[0]
-    mbs = mini_batch_size
     x_buf = np.empty((mbs, sizes[0]), dtype=params.dtype)
     acts = scratch(layout, mbs, params)
     deltas = scratch(layout, mbs, params)
     n_grad = 0
-    if hyper.momentum != 0.0:
+    if momentum is not None:
         for l in range(n_layers):
             n_grad = max(n_grad, sizes[l] * sizes[l + 1])
     grad = np.empty(n_grad, dtype=params.dtype)
     keys = np.zeros(mbs, dtype=np.uint64)
-    eta_reg = hyper.eta * hyper.lmbda / n_train
-    keep = as_dtype_of(1.0 - eta_reg if codes.penalty != L1 else 1.0, params)
-    shrink = as_dtype_of(eta_reg, params)
-    momentum = as_dtype_of(hyper.momentum, params)
-    dropout = hyper.dropout
     identity = np.int64(IDENTITY)  # a variable: a constant would compile a Literal variant
     for start in range(0, n, mbs):
         m = min(mbs, n - start)
         batch = order[start:start + m]
         x = x_buf[:m]
         _gather(X, batch, x)
-        if dropout > 0.0:
+        if dropout is not None:
             for s in range(m):
                 keys[s] = sample_key(key, batch[s])
         # Up to z^L: the cost is computed from z, then a^L.
-        forward_block(x, params, layout, codes.hidden, identity, dropout, keys, acts, mbs)
+        forward_block(x, params, layout, hidden, identity, dropout, keys, acts, mbs)
         finite = _outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y, sample_weight,
-                                     batch, codes.cost, codes.out_act,
-                                     block(deltas, layout, n_layers, m, mbs), outputs, costs)
+                                     batch, cost, out_act, block(deltas, layout, n_layers, m, mbs),
+                                     outputs, costs)
         if not finite:
             return False
-        scale = as_dtype_of(hyper.eta / m, params)
+        scale = as_dtype_of(eta / m, params)
         for l in range(n_layers - 1, -1, -1):
             d = block(deltas, layout, l + 1, m, mbs)
             if l > 0:
@@ -187,13 +207,12 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
                 d_prev = block(deltas, layout, l, m, mbs)
                 # BP2 with w^(l+1) as it was: before its update below.
                 gemm(False, True, 1.0, d, weights_of(params, layout, l), 0.0, d_prev)
-                _backpropagate(d_prev, a_prev, codes.hidden, dropout, keys,
-                               first_unit(sizes, l))
-                _update_layer(params, velocity, layout, l, a_prev, d, codes.penalty, keep,
-                              shrink, scale, momentum, grad)
+                _backpropagate(d_prev, a_prev, hidden, dropout, keys, first_unit(sizes, l))
+                _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale,
+                              momentum, penalty, eta_reg, grad)
             else:
-                _update_layer(params, velocity, layout, l, x, d, codes.penalty, keep, shrink,
-                              scale, momentum, grad)
+                _update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
+                              momentum, penalty, eta_reg, grad)
     for k in range(params.shape[0]):
         if not np.isfinite(params[k]):
             return False

@@ -21,9 +21,9 @@ PENALTIES = {"l2": L2, "l1": L1}
 
 
 @jit()
-def regularise(w, penalty, shrink):
+def regularise(w, shrink):
     """L1's half of plain SGD, w ← w − shrink · sgn(w) (shrink = ηλ/n); L2 decays in the GEMM."""
-    if penalty == L1 and shrink != 0.0:
+    if shrink != 0.0:
         for k in range(w.shape[0]):
             v = w[k]
             if v > 0.0:
@@ -52,7 +52,7 @@ def update_momentum(params, velocity, layout, l, g, penalty, eta_reg, scale, mom
 
 @jit()
 def update_biases(params, velocity, layout, l, d, scale, momentum):
-    """b_j ← b_j − scale · Σ_s δ_sj (through the velocity if μ > 0); no decay."""
+    """b_j ← b_j − scale · Σ_s δ_sj (through the velocity if μ is not None); no decay."""
     sizes, w_off, b_off, a_off = layout
     b0 = b_off[l]
     for j in range(d.shape[1]):
@@ -60,7 +60,7 @@ def update_biases(params, velocity, layout, l, d, scale, momentum):
         for s in range(d.shape[0]):
             total += d[s, j]
         k = b0 + j
-        if momentum != 0.0:
+        if momentum is not None:
             v = momentum * velocity[k] - scale * total
             velocity[k] = v
             params[k] += v

@@ -1,5 +1,6 @@
 """Kernels compile once per dtype, load from numba's cache in a new process,
 and still work where no cache folder is writable."""
+import inspect
 import json
 import os
 import pathlib
@@ -28,7 +29,7 @@ FIT_SCRIPT = textwrap.dedent("""
         from fastnn.kernels import sgd
         X, y = load_digits(return_X_y=True)
         score = FastNN(epochs=2, random_state=0).fit(X / 16, y).score(X / 16, y)
-    stats = sgd.train_epoch.stats
+    stats = sgd._epoch.stats
     print(json.dumps({
         "score": score,
         "hits": sum(stats.cache_hits.values()),
@@ -99,11 +100,11 @@ def test_kernels_are_cached_in_the_user_cache_never_in_the_package(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME")}
     env["HOME"] = str(tmp_path)
     script = ("import numpy as np; from fastnn.kernels import forward; "
-              "forward.make_layout(np.array([3, 2, 1]))")
+              "forward.first_unit(np.array([3, 2, 1]), 1)")
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
                          timeout=600)
     assert out.returncode == 0, out.stderr
-    cached = list((tmp_path / ".cache" / "fastnn").rglob("forward.make_layout-*.nbi"))
+    cached = list((tmp_path / ".cache" / "fastnn").rglob("forward.first_unit-*.nbi"))
     assert len(cached) == 1
     package = pathlib.Path(kernels_pkg.__file__).parent
     assert not list(package.rglob("*.nbi")) and not list(package.rglob("*.nbc"))
@@ -140,3 +141,30 @@ def test_writable_read_only_and_memory_mapped_X_share_compiled_kernels(digits, t
     for data in (frozen, mapped):
         FastNN(epochs=1, random_state=0).fit(data, y).predict(data)
     assert _signatures() == before
+
+
+@pytest.mark.parametrize("options,used", [
+    ({}, set()),
+    ({"momentum": 0.5}, {"momentum"}),
+    ({"dropout": 0.3}, {"dropout"}),
+    ({"penalty": "l1", "lmbda": 1.0}, {"l1_shrink"}),
+    ({"class_weight": "balanced"}, {"sample_weight"}),
+])
+def test_a_fit_compiles_only_the_ch3_options_it_uses(digits, monkeypatch, options, used):
+    # Unused options reach the compiled epoch as None, so numba leaves their
+    # code out: the default fit compiles none of them.
+    from fastnn.kernels import sgd
+
+    seen = []
+    epoch = sgd._epoch
+    names = list(inspect.signature(epoch.py_func).parameters)
+
+    def spy(*args):
+        seen.append({name for name in ("sample_weight", "l1_shrink", "momentum", "dropout")
+                     if args[names.index(name)] is not None})
+        return epoch(*args)
+
+    monkeypatch.setattr(sgd, "_epoch", spy)
+    X, y = digits
+    FastNN(epochs=1, random_state=0, **options).fit(X, y)
+    assert seen == [used]
