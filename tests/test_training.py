@@ -5,6 +5,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -296,20 +297,24 @@ def test_divergence_can_warn_instead():
     assert reg.n_iter_ < 50
 
 
-def _interrupt_soon(seconds):
-    """Deliver a real SIGINT to this process, as Ctrl-C does, after ``seconds``."""
-    timer = threading.Timer(seconds, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
-    return timer
+def _interrupt_after_epochs(clf, epochs):
+    """Deliver a real SIGINT to this process, as Ctrl-C does, once ``clf`` has
+    completed ``epochs`` epochs: a condition, never a fixed time, so a loaded
+    machine cannot make it land before the fit or after it."""
+    def watch():
+        while getattr(clf, "n_iter_", 0) < epochs:
+            time.sleep(0.005)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 @pytest.mark.skipif(threading.current_thread() is not threading.main_thread(),
                     reason="SIGINT is delivered to the main thread")
 def test_ctrl_c_keeps_the_completed_epochs_and_reraises(digits):
     X, y = digits
-    clf = FastNN(epochs=1, random_state=0).fit(X[:100], y[:100])  # compile first
-    clf.set_params(epochs=100_000)
-    _interrupt_soon(1.0)
+    clf = FastNN(epochs=100_000, random_state=0)
+    _interrupt_after_epochs(clf, 3)
     with pytest.raises(KeyboardInterrupt):
         clf.fit(X, y)
     assert 0 < clf.n_iter_ < 100_000
@@ -322,7 +327,7 @@ def test_ctrl_c_keeps_the_completed_epochs_and_reraises(digits):
 def test_ctrl_c_with_on_interrupt_stop_returns_the_fitted_model(digits):
     X, y = digits
     clf = FastNN(epochs=100_000, on_interrupt="stop", random_state=0)
-    _interrupt_soon(1.0)
+    _interrupt_after_epochs(clf, 3)
     with pytest.warns(RuntimeWarning, match="interrupted"):
         clf.fit(X, y)
     assert 0 < clf.n_iter_ < 100_000 and clf.score(X, y) > 0.5
