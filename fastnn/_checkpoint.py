@@ -142,7 +142,8 @@ def _valid_schedule(schedule):
         return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
     return (number(schedule.get("eta")) and schedule["eta"] > 0 and count(schedule.get("stalled"))
-            and (schedule.get("best_epoch") is None or (
+            and {"best_epoch", "best_score"} <= schedule.keys()
+            and (schedule["best_epoch"] is None or (
                 count(schedule["best_epoch"]) and number(schedule.get("best_score")))))
 
 

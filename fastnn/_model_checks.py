@@ -178,10 +178,13 @@ def _check_declared_model(metadata):
     a file cannot make ``load`` allocate for arrays the model has no use for."""
     arrays, attributes, lists = metadata["arrays"], metadata["attributes"], metadata["array_lists"]
     n_layers = lists.get("coefs_")
-    layer_names = [f"{stem}/{i}" for stem in ("coefs_", "intercepts_")
-                   for i in range(n_layers if type(n_layers) is int else 0)]
-    if not (type(n_layers) is int and n_layers >= 1 and lists.get("intercepts_") == n_layers
-            and set(layer_names) <= set(arrays)):
+    # Bounded by the members present before anything is built from it: a
+    # count of 10**9 must not make a list of 10**9 names.
+    if not (type(n_layers) is int and 1 <= n_layers <= len(arrays) // 2
+            and lists.get("intercepts_") == n_layers):
+        raise _Invalid("it has no lists of coefs_ and intercepts_ arrays.")
+    layer_names = [f"{stem}/{i}" for stem in ("coefs_", "intercepts_") for i in range(n_layers)]
+    if not set(layer_names) <= set(arrays):
         raise _Invalid("it has no lists of coefs_ and intercepts_ arrays.")
     for key in ("n_features_in_", "n_outputs_", "n_layers_"):
         if type(attributes.get(key)) is not int or attributes[key] < 1:
@@ -222,12 +225,62 @@ def _check_declared_model(metadata):
             raise _Invalid(f"{name} is {arrays[name]['dtype']}; the weights are {dtype}.")
 
 
-def _check_model(attributes):
+def _check_model(attributes, class_name):
     """Every weight, bias and momentum is finite (the shapes were checked in
-    the metadata, and every array read matched its declaration)."""
+    the metadata, and every array read matched its declaration), and every
+    fitted attribute the class uses is there, with its type and range."""
+    _check_fitted_attributes(attributes, class_name)
     for layer, (w, b) in enumerate(zip(attributes["coefs_"], attributes["intercepts_"])):
         if not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
             raise _Invalid(f"layer {layer} has non-finite weights or biases.")
     for name in ("_velocity", "_best_params"):
         if name in attributes and not np.all(np.isfinite(attributes[name])):
             raise _Invalid(f"{name} holds non-finite numbers.")
+
+
+def _is_int(value, low=0):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= low
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+
+
+def _check_fitted_attributes(attributes, class_name):
+    """The schema of the fitted attributes a model's methods read after ``load``."""
+    n_iter = attributes.get("n_iter_")
+    if not _is_int(n_iter):
+        raise _Invalid(f"n_iter_ {n_iter!r} is not a count of epochs.")
+    history = attributes.get("history_")
+    if not (isinstance(history, dict) and all(isinstance(k, str) for k in history)):
+        raise _Invalid("it has no history_ of named lists.")
+    for key, values in history.items():
+        if not (isinstance(values, list) and all(_is_number(v) for v in values)):
+            raise _Invalid(f"history_[{key!r}] is not a list of finite numbers.")
+        monitored = key.startswith("train_") or len(values) > 0
+        if monitored and len(values) != n_iter:
+            raise _Invalid(f"history_[{key!r}] has {len(values)} epochs; n_iter_ is {n_iter}.")
+    best = attributes.get("best_epoch_")
+    if best is not None and not (_is_int(best) and best < max(n_iter, 1)):
+        raise _Invalid(f"best_epoch_ {best!r} is not one of the {n_iter} epochs.")
+    eta = attributes.get("eta_")
+    if eta is not None and not (_is_number(eta) and eta > 0):
+        raise _Invalid(f"eta_ {eta!r} is not a positive number.")
+    if class_name == "FastNNRegressor" and not isinstance(attributes.get("_y_1d"), bool):
+        raise _Invalid("it has no _y_1d flag (whether y was 1-D), which a regressor needs.")
+    if class_name == "FastNN":
+        _check_classes(attributes.get("classes_"))
+
+
+def _check_classes(classes):
+    """classes_ as ``np.unique`` makes it: 1-D, sorted, unique, finite numbers or strings."""
+    if not isinstance(classes, np.ndarray) or classes.ndim != 1 or len(classes) < 2:
+        raise _Invalid("classes_ is not a 1-D array of at least two labels.")
+    if classes.dtype.kind in "fc" and not np.all(np.isfinite(classes)):
+        raise _Invalid("classes_ holds NaN or infinite labels.")
+    try:
+        ordered = bool(np.all(classes[:-1] < classes[1:]))
+    except TypeError:  # labels that cannot be compared
+        ordered = False
+    if not ordered:
+        raise _Invalid("classes_ is not sorted and unique, as fit makes it.")

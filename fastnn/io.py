@@ -54,6 +54,8 @@ from ._model_checks import (  # noqa: F401  (FORMAT_VERSION: part of the API)
 PRIVATE = {"_velocity": "array", "_rng": "rng", "_y_1d": "json",
            # A checkpoint's training state (``fastnn._checkpoint``).
            "_checkpoint": "json", "_best_params": "array"}
+# Parameters bound to the machine a model was fitted on, never restored by ``load``.
+ENVIRONMENT_PARAMS = {"checkpoint_dir": None, "n_threads": None}
 # Bit generators whose state is plain integers (``default_rng`` makes PCG64).
 BIT_GENERATORS = ("PCG64", "PCG64DXSM")
 
@@ -254,12 +256,14 @@ def _rebuild(metadata, arrays):
     cls = _estimator_class(metadata["class"])  # one of CLASSES (_check_metadata)
     estimator = cls()
     try:
-        estimator.set_params(**_params(metadata))
+        # Where to write and how many threads belong to the caller's machine,
+        # not to a file: a loaded model writes nowhere unless told to.
+        estimator.set_params(**{**_params(metadata), **ENVIRONMENT_PARAMS})
         estimator._validate_params()
     except (ValueError, TypeError) as exc:
         raise _Invalid(f"its parameters are not valid for {cls.__name__}: {exc}") from None
     attributes = _attributes(metadata, arrays)
-    _check_model(attributes)
+    _check_model(attributes, cls.__name__)
     if "rng" in metadata:
         attributes["_rng"] = _generator(metadata["rng"])
     vars(estimator).update(attributes)

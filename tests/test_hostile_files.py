@@ -1,0 +1,89 @@
+"""Hostile files, round 2 (issue 16): each crafted file is refused with a clear
+error naming it, or loads into a model that works; nothing reads without bound."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fastnn import FastNN, FastNNRegressor, load
+from fastnn import io as fio
+
+from .test_io import SMALL, assert_refused, read_raw, rewrite
+
+
+@pytest.fixture
+def saved(tmp_path, digits):
+    """(path, arrays, metadata) of a saved digits classifier."""
+    X, y = digits
+    path = tmp_path / "model.npz"
+    FastNN(**SMALL).fit(X[:300], y[:300]).save(path)
+    return (path, *read_raw(path))
+
+
+def test_a_huge_declared_array_list_is_refused_before_anything_is_built(saved):
+    # 10**9 would have built 2·10**9 member names: ~23 GB.
+    path, arrays, metadata = saved
+    metadata["array_lists"]["coefs_"] = metadata["array_lists"]["intercepts_"] = 10 ** 9
+    code = ("import resource, fastnn\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (2 * 1024 ** 3, 2 * 1024 ** 3))\n"
+            f"try:\n    fastnn.load({str(rewrite(path, arrays, metadata))!r})\n"
+            "except ValueError as exc:\n    print(exc)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-1000:]
+    assert "no lists of coefs_ and intercepts_" in done.stdout
+
+
+@pytest.mark.parametrize("classes,why", [
+    (np.array([np.nan] * 10), "NaN"),
+    (np.arange(10)[::-1].copy(), "sorted and unique"),
+    (np.zeros(10, dtype=np.int64), "sorted and unique"),
+])
+def test_classes_that_fit_never_makes_are_refused(saved, classes, why):
+    path, arrays, metadata = saved
+    arrays["classes_"] = classes
+    metadata["arrays"]["classes_"] = {"shape": [10], "dtype": classes.dtype.str}
+    assert_refused(rewrite(path, arrays, metadata), why)
+
+
+def test_a_loaded_model_writes_no_checkpoint_where_its_file_said(saved, digits, tmp_path):
+    path, arrays, metadata = saved
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    metadata["params"].update(checkpoint_dir=str(elsewhere), n_threads=2)
+    model = load(rewrite(path, arrays, metadata))
+    assert model.checkpoint_dir is None and model.n_threads is None
+    X, y = digits
+    model.set_params(warm_start=True, epochs=1).fit(X[:300], y[:300])
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_regressor_file_without_its_y_shape_flag_is_refused(tmp_path, digits):
+    X, y = digits
+    path = tmp_path / "regressor.npz"
+    FastNNRegressor(epochs=1, random_state=0).fit(X[:100], y[:100] / 9.0).save(path)
+    arrays, metadata = read_raw(path)
+    del metadata["attributes"]["_y_1d"]
+    assert_refused(rewrite(path, arrays, metadata), "_y_1d")
+
+
+@pytest.mark.parametrize("n_iter,why", [("abc", "n_iter_"), (-3, "n_iter_"), (5, "history_")])
+def test_an_epoch_count_that_is_not_the_historys_is_refused(saved, n_iter, why):
+    path, arrays, metadata = saved
+    metadata["attributes"]["n_iter_"] = n_iter
+    assert_refused(rewrite(path, arrays, metadata), why)
+
+
+def test_a_checkpoint_whose_schedule_lacks_its_best_epoch_is_refused(tmp_path, digits):
+    X, y = digits
+    folder = tmp_path / "run"
+    FastNN(epochs=2, random_state=0, checkpoint_dir=str(folder), validation_fraction=0.2,
+           n_iter_no_change=3).fit(X[:300], y[:300])
+    path = folder / "checkpoint.npz"
+    arrays, metadata = read_raw(path)
+    del metadata["attributes"]["_checkpoint"]["schedule"]["best_epoch"]
+    rewrite(path, arrays, metadata)
+    with pytest.raises(ValueError, match="schedule state is damaged"):
+        FastNN.resume(str(folder), X[:300], y[:300])
