@@ -18,6 +18,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ._files import regular_file
+
 try:
     from numpy._core.multiarray import _reconstruct
 except ImportError:  # NumPy < 2
@@ -176,6 +178,7 @@ def _size_error(path, shape, actual, more=False):
 @contextmanager
 def _open_maybe_gzip(path):
     """``(stream, gzipped)``: gzip is told by its magic bytes, not by the file's name."""
+    regular_file(path)
     with open(path, "rb") as raw:
         gzipped = raw.read(2) == _GZIP_MAGIC
         raw.seek(0)
@@ -250,6 +253,7 @@ def _load_npz(path):
     # np.load raises any of these on a file that is not a sound .npz, and
     # ValueError for object arrays, which need pickle and are refused.
     damaged = (OSError, EOFError, ValueError, zlib.error, zipfile.BadZipFile)
+    regular_file(path)
     try:
         archive = np.load(path, allow_pickle=False)
     except damaged as error:

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, _compile, approx, book
+from ._files import regular_file
 from ._plot import HINT, PlotUnavailable, image_side
 from .datasets import load_digits, load_mnist
 from .estimator import FastNN
@@ -66,7 +67,7 @@ def parser():
     _data_argument(evaluate)
     evaluate.add_argument("--png", default="misclassified.png",
                           help="where to draw the misclassified images (default: %(default)s)")
-    evaluate.add_argument("--seed", type=int, default=None,
+    evaluate.add_argument("--seed", type=_seed, default=None,
                           help="the digits' split seed (default: the model's random_state, "
                                "which `fastnn train --seed` also uses for the split)")
     evaluate.set_defaults(run=run_evaluate)
@@ -100,6 +101,17 @@ def _positive(kind, or_zero=False):
     return parse
 
 
+def _seed(text):
+    """An argparse type: a seed numpy and scikit-learn both take, 0 ≤ seed < 2**32."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an int") from None
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 2**32 - 1")
+    return value
+
+
 def _data_argument(command):
     command.add_argument("--data", default="digits",
                          help="'digits' (sklearn's 8x8, built in) or MNIST-format data: a "
@@ -125,7 +137,8 @@ def _train_arguments(command):
                          help="N(0, 1/n_in) weights (ch. 3) or N(0, 1) (ch. 1)")
     command.add_argument("--n-train", type=_positive(int), default=None, metavar="N",
                          help="train on the first N training images only")
-    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--seed", type=_seed, default=0,
+                         help="random_state of the network and of the digits' split (default: 0)")
     command.add_argument("--threads", type=_positive(int), default=None, help="numba threads")
     command.add_argument("--out", type=Path, default=None, metavar="DIR",
                          help="write model.npz, metrics.json and learning_curves.png here")
@@ -281,6 +294,7 @@ def _read_input(path, n_features):
     MNIST (a dark digit on a light page is inverted)."""
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist.")
+    regular_file(path)
     side = image_side(n_features)
     if path.suffix == ".npy":
         return _read_npy(path, n_features, side)
@@ -304,6 +318,8 @@ def _read_input(path, n_features):
             image = image.resize((side, side), Image.LANCZOS)
     except UnidentifiedImageError:
         raise ValueError(f"{path} is not an image Pillow can read (or a .npy).") from None
+    except Image.DecompressionBombError as exc:
+        raise ValueError(f"{path} is too large an image to read safely ({exc})") from None
     pixels = np.asarray(image, dtype=np.float64)
     pixels = np.clip(pixels if image.mode == "F" else pixels / 255.0, 0.0, 1.0)
     if pixels.mean() > 0.5:
@@ -319,7 +335,9 @@ def _read_npy(path, n_features, side):
     models ``fastnn train`` makes learned from [0, 1].
     """
     try:
-        array = np.load(path, allow_pickle=False)
+        # Mapped first: a header that declares more data than the file holds
+        # is then a ValueError, not an allocation of the declared size.
+        array = np.array(np.load(path, mmap_mode="r", allow_pickle=False))
     except (ValueError, EOFError, OSError) as exc:
         raise ValueError(f"{path} is not a numeric .npy array ({exc}).") from None
     if not isinstance(array, np.ndarray) or array.dtype.kind not in "biuf" or array.size == 0 \

@@ -45,6 +45,7 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._files import regular_file
 from ._model_checks import (  # noqa: F401  (FORMAT_VERSION: part of the API)
     ARRAY_KINDS, CLASSES, FORMAT, FORMAT_VERSION, METADATA, _check_directory, _check_model,
     _Invalid, _read_member, _read_metadata,
@@ -150,6 +151,7 @@ def load(path):
     and members must be stored uncompressed, so ``load`` never allocates
     more than the file's size (plus its parsed JSON).
     """
+    regular_file(path)
     try:
         with zipfile.ZipFile(path) as archive:
             members = _check_directory(archive)

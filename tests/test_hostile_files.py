@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from fastnn import FastNN, FastNNRegressor, load
-from fastnn import io as fio
 
 from .test_io import SMALL, assert_refused, read_raw, rewrite
 
@@ -87,3 +86,91 @@ def test_a_checkpoint_whose_schedule_lacks_its_best_epoch_is_refused(tmp_path, d
     rewrite(path, arrays, metadata)
     with pytest.raises(ValueError, match="schedule state is damaged"):
         FastNN.resume(str(folder), X[:300], y[:300])
+
+
+# -- files that are not files ----------------------------------------------------
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_load_refuses_a_device_directly_or_through_a_symlink(tmp_path, device):
+    if not os.path.exists(device):
+        pytest.skip(f"{device} does not exist here")
+    link = tmp_path / "model.npz"
+    link.symlink_to(device)
+    for path in (device, link):
+        with pytest.raises(ValueError, match="not a regular file"):
+            load(path)
+
+
+def test_load_refuses_a_fifo_without_waiting_for_a_writer(tmp_path):
+    fifo = tmp_path / "model.npz"
+    os.mkfifo(fifo)
+    with pytest.raises(ValueError, match="not a regular file"):
+        load(fifo)
+
+
+def test_the_mnist_readers_refuse_a_fifo(tmp_path):
+    from fastnn.datasets import load_mnist
+
+    os.mkfifo(tmp_path / "mnist.pkl.gz")
+    with pytest.raises(ValueError, match="not a regular file"):
+        load_mnist(tmp_path / "mnist.pkl.gz")
+
+
+def test_fastnn_predict_on_a_fifo_is_one_error_line(saved, tmp_path, capsys):
+    from fastnn.cli import main
+
+    path = saved[0]
+    os.mkfifo(tmp_path / "rows.npy")
+    assert main(["predict", str(path), str(tmp_path / "rows.npy")]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+
+
+# -- the command line --------------------------------------------------------------
+
+def test_a_negative_seed_is_a_usage_error_naming_the_flag(capsys):
+    from fastnn.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--seed", "-1"])
+    assert info.value.code == 2
+    assert "argument --seed: -1 is not between 0 and 2**32 - 1" in capsys.readouterr().err
+
+
+def test_a_npy_header_that_lies_about_its_size_is_reported_as_such(saved, tmp_path, capsys):
+    from fastnn.cli import main
+
+    rows = tmp_path / "rows.npy"
+    with open(rows, "wb") as file:  # declares 10**9 rows (477 GiB), holds 2
+        np.lib.format.write_array_header_1_0(
+            file, {"descr": "<f8", "fortran_order": False, "shape": (10 ** 9, 64)})
+        file.write(np.zeros((2, 64)).tobytes())
+    assert main(["predict", str(saved[0]), str(rows)]) == 2
+    err = capsys.readouterr().err
+    assert "is not a numeric .npy array" in err and "memory" not in err
+
+
+def test_a_png_decompression_bomb_is_one_error_line(saved, tmp_path, capsys):
+    Image = pytest.importorskip("PIL.Image", reason="reading images needs Pillow")
+    from fastnn.cli import main
+
+    bomb = tmp_path / "bomb.png"
+    Image.new("1", (20_000, 20_000)).save(bomb)
+    assert main(["predict", str(saved[0]), str(bomb)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fastnn: error:") and "too large an image" in err
+    assert "Traceback" not in err
+
+
+# -- divergence advice ---------------------------------------------------------------
+
+def test_a_divergence_caused_by_lmbda_names_lmbda(digits):
+    X, y = digits
+    with pytest.raises(FloatingPointError, match=r"lmbda=1e\+300 .* try lmbda <="):
+        FastNN(lmbda=1e300, epochs=2, random_state=0).fit(X[:200], y[:200])
+
+
+def test_a_divergence_caused_by_sample_weights_names_them(digits):
+    X, y = digits
+    weights = np.full(200, 1e308)
+    with pytest.raises(FloatingPointError, match=r"sample_weight up to 1e\+308 .* rescale"):
+        FastNN(epochs=2, random_state=0).fit(X[:200], y[:200], sample_weight=weights)
