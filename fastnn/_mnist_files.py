@@ -118,11 +118,11 @@ def _load_idx_set(parts):
     """``((X_train, y_train), (X_test, y_test))`` from the four IDX files."""
     pairs = []
     for images, labels in (("train_images", "train_labels"), ("test_images", "test_labels")):
-        X = _read_idx(parts[images], ndim=3)
+        # Labels first: their count bounds the images' before any pixel is
+        # decompressed, so a small gzip that declares a GB of images is
+        # refused at its header.
         y = _read_idx(parts[labels], ndim=1)
-        if len(X) != len(y):
-            raise ValueError(f"{parts[images]} holds {len(X)} images "
-                             f"but {parts[labels]} holds {len(y)} labels")
+        X = _read_idx(parts[images], ndim=3, count=len(y), counted=parts[labels])
         X = X.reshape(len(X), -1).astype(np.float32)
         X /= np.float32(255)
         pairs.append((X, y.astype(np.int64)))
@@ -132,19 +132,24 @@ def _load_idx_set(parts):
     return pairs
 
 
-def _read_idx(path, ndim):
+def _read_idx(path, ndim, count=None, counted=None):
     """An IDX file of unsigned bytes, as a uint8 array of the shape its header declares.
 
     The header is a magic number ``0x000008`` followed by ``ndim``, then
     ``ndim`` big-endian uint32 sizes; the data must be exactly their product
     in bytes.  A raw file's size is checked before any data is read, and a
     gzipped one is read in chunks up to one byte past the declared size, so
-    a header that lies about the size cannot make us allocate it.
+    a header that lies about the size cannot make us allocate it.  With
+    ``count``, a header declaring another number of items (than the ``counted``
+    file's) is refused before any data is read.
     """
     try:
         with _open_maybe_gzip(path) as (stream, gzipped):
             header = _read_up_to(stream, 4 + 4 * ndim)
             shape = _idx_shape(path, header, ndim)
+            if count is not None and shape[0] != count:
+                raise ValueError(f"{path} holds {shape[0]} images but {counted} holds "
+                                 f"{count} labels")
             size = math.prod(shape)
             if not gzipped and os.path.getsize(path) - len(header) != size:
                 raise ValueError(_size_error(path, shape, os.path.getsize(path) - len(header)))
@@ -262,17 +267,39 @@ def _load_npz(path):
         raise ValueError(f"{path}: a single .npy array, not a .npz archive")
     with archive:
         try:
-            arrays = {key.lower(): archive[key] for key in archive.files}
+            names = {key.lower(): key for key in archive.files}
+            missing = [key for key in ("x_train", "y_train", "x_test", "y_test")
+                       if key not in names]
+            if missing:
+                raise ValueError(f"{path}: no {', '.join(missing)} among its arrays "
+                                 f"{sorted(names)}")
+            # Shapes from the .npy headers first: a deflated member that
+            # declares more images than there are labels is refused before
+            # it is inflated.
+            shapes = {key: _npy_shape(archive.zip, names[key]) for key in
+                      ("x_train", "y_train", "x_test", "y_test")}
+            for part in ("train", "test"):
+                images, labels = shapes[f"x_{part}"], shapes[f"y_{part}"]
+                if not images or not labels or images[0] != labels[0]:
+                    raise ValueError(f"{path}: x_{part} declares shape {images} but y_{part} "
+                                     f"{labels}: not one label per image")
+            arrays = {key: archive[names[key]] for key in shapes}
         except damaged as error:
             raise ValueError(f"{path}: damaged .npz archive ({error})") from error
-    missing = [key for key in ("x_train", "y_train", "x_test", "y_test") if key not in arrays]
-    if missing:
-        raise ValueError(f"{path}: no {', '.join(missing)} among its arrays {sorted(arrays)}")
     train = _checked_pair(path, "training", arrays["x_train"], arrays["y_train"])
     test = _checked_pair(path, "test", arrays["x_test"], arrays["y_test"])
     if train[0].shape[1] != test[0].shape[1]:
         raise ValueError(f"{path}: the training and test images have different sizes")
     return train, test
+
+
+def _npy_shape(archive, key):
+    """The shape an .npz member's .npy header declares, read without its data."""
+    with archive.open(f"{key}.npy") as member:
+        version = np.lib.format.read_magic(member)
+        read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                       else np.lib.format.read_array_header_2_0)
+        return read_header(member)[0]
 
 
 def _checked_pair(path, name, X, y):

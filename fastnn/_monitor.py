@@ -71,8 +71,10 @@ def monitors(estimator, run):
 
 
 def _sum_in_order(values):
-    """Σ values, always in the same order (numpy's pairwise sum): reproducible."""
-    return float(np.sum(values))
+    """Σ values, always in the same order (numpy's pairwise sum): reproducible.
+    An overflow is inf, which the caller reads as a divergence: no warning."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sum(values))
 
 
 def _penalty(estimator, run, n):

@@ -163,6 +163,11 @@ def load(path):
         raise
     except _Invalid as exc:
         raise ValueError(f"{os.fspath(path)} is not a valid fastnn model file: {exc}") from None
+    except (KeyError, TypeError, IndexError, AttributeError, OverflowError,
+            RecursionError) as exc:
+        # Metadata of a shape no check above foresaw: still the file's fault.
+        raise ValueError(f"{os.fspath(path)} is not a valid fastnn model file: its metadata "
+                         f"is malformed ({type(exc).__name__}: {exc})") from None
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
             NotImplementedError, RuntimeError, struct.error) as exc:
         # zipfile and numpy's .npy reader raise all of these for damaged bytes.

@@ -174,3 +174,56 @@ def test_a_divergence_caused_by_sample_weights_names_them(digits):
     weights = np.full(200, 1e308)
     with pytest.raises(FloatingPointError, match=r"sample_weight up to 1e\+308 .* rescale"):
         FastNN(epochs=2, random_state=0).fit(X[:200], y[:200], sample_weight=weights)
+
+
+# -- decompression bombs in data files ----------------------------------------------
+
+def test_a_gzipped_idx_declaring_a_gb_of_images_is_refused_at_its_header(tmp_path):
+    import gzip
+    import struct
+    import tracemalloc
+
+    from fastnn.datasets import load_mnist
+
+    def idx(shape, data=b""):
+        return struct.pack(">I", 0x800 + len(shape)) + struct.pack(f">{len(shape)}I", *shape) + data
+
+    for part, n in (("train", 60), ("t10k", 10)):
+        (tmp_path / f"{part}-labels-idx1-ubyte.gz").write_bytes(
+            gzip.compress(idx((n,), bytes(n))))
+        (tmp_path / f"{part}-images-idx3-ubyte.gz").write_bytes(
+            gzip.compress(idx((n, 28, 28), bytes(n * 784))))
+    # 1.3 million 28×28 images of zeros: ~1 GB inflated, ~1 MB on disk.
+    with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "wb") as bomb:
+        bomb.write(idx((1_300_000, 28, 28)))
+        zeros = bytes(2 ** 24)
+        for _ in range(1_300_000 * 784 // len(zeros)):
+            bomb.write(zeros)
+    assert (tmp_path / "train-images-idx3-ubyte.gz").stat().st_size < 2 * 2 ** 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="1300000 images but .* 60 labels"):
+            load_mnist(tmp_path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2 ** 20
+
+
+def test_a_deflated_npz_declaring_more_images_than_labels_is_refused_before_inflating(tmp_path):
+    import tracemalloc
+
+    from fastnn.datasets import load_mnist
+
+    path = tmp_path / "mnist.npz"
+    np.savez_compressed(path, x_train=np.zeros((200_000, 28, 28), np.uint8),
+                        y_train=np.zeros(60, np.uint8), x_test=np.zeros((10, 28, 28), np.uint8),
+                        y_test=np.zeros(10, np.uint8))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"x_train declares shape \(200000, 28, 28\)"):
+            load_mnist(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 2 ** 20  # the 157 MB member is never inflated
