@@ -14,9 +14,9 @@ the mini-batch as ``fastnn.reference`` is):
 
 Momentum and L1 replace step 4's update (``update``).  Every product goes
 through BLAS (``blas.gemm``), the element-wise work through plain loops that
-numba vectorises.  Threads (n_chunks > 1) are BLAS's own, for the products;
-BLAS splits a product's output between them, never a sum, so the model is
-bitwise the same on 1 or many threads.
+numba vectorises.  The caller runs BLAS on one thread
+(``fastnn._threads.blas_threads``): on two, OpenBLAS splits some products so
+that the last bits change, and a model must not depend on the thread count.
 """
 from collections import namedtuple
 

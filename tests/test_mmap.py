@@ -31,8 +31,7 @@ def rss_anon():
 
 X = np.load(sys.argv[1], mmap_mode="r")
 y = np.arange(X.shape[0]) % 2
-# mini_batch_size=10 keeps train_epoch on its serial path: on this shared
-# 2-core machine the parallel path (m >= 32) was 8x slower on mapped input.
+# The book's mini-batch of 10; the fit gathers each mini-batch's rows from the map.
 params = dict(hidden_layer_sizes=(2,), mini_batch_size=10, epochs=1, random_state=0)
 # The warm-up compiles the kernels for read-only float32 input, so that
 # numba's own memory is not counted as a copy of X.
