@@ -114,26 +114,55 @@ def numba_threads(n_threads):
             _WORKQUEUE_TURN.release()
 
 
+_blas_lock = threading.Lock()
 _blas_controller = None
+_blas_requests = []      # the n of every blas_threads block open now, in any thread
+_blas_applied = None     # the limit in force, None when none is
+_blas_original = None    # threadpoolctl's limiter holding BLAS's own setting
 
 
 @contextmanager
 def blas_threads(n):
-    """BLAS (which does the kernels' matrix products) on n threads, then as before.
+    """BLAS (which does the kernels' matrix products) on at most n threads, then as before.
 
-    Training and prediction run BLAS on one thread: on two, OpenBLAS splits
-    some products differently and the model changes in its last bits, while
-    a model must not depend on the thread count.  The limit is process-wide,
-    as BLAS's own setting is.  threadpoolctl's controller is built once
-    (~4 ms); each limit then costs ~30 µs.
+    Training asks for one: on two, OpenBLAS splits some products differently
+    and the model changes in its last bits, while a model must not depend on
+    the thread count.  BLAS's setting is process-wide, so blocks open at once
+    in several threads (``backend="threading"`` fits) share one limit: the
+    smallest any of them asks for, so a prediction on two threads never lifts
+    a concurrent fit's one, and BLAS's own setting comes back when the last
+    block closes.  threadpoolctl's controller is built once (~4 ms); each
+    change of the limit then costs ~30 µs.
     """
-    global _blas_controller
+    with _blas_lock:
+        _blas_requests.append(n)
+        _apply_blas_limit()
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_requests.remove(n)
+            _apply_blas_limit()
+
+
+def _apply_blas_limit():
+    """Make BLAS's limit min(_blas_requests), or its own setting if none; under _blas_lock."""
+    global _blas_controller, _blas_applied, _blas_original
+    target = min(_blas_requests) if _blas_requests else None
+    if target == _blas_applied:
+        return
     if _blas_controller is None:
         from threadpoolctl import ThreadpoolController
 
         _blas_controller = ThreadpoolController()
-    with _blas_controller.limit(limits=n, user_api="blas"):
-        yield
+    if target is None:
+        _blas_original.restore_original_limits()
+        _blas_original = None
+    elif _blas_original is None:
+        _blas_original = _blas_controller.limit(limits=target, user_api="blas")
+    else:
+        _blas_controller.limit(limits=target, user_api="blas")
+    _blas_applied = target
 
 
 def effective_n_threads(n_threads, numba_setting=None):

@@ -48,3 +48,29 @@ def test_one_and_two_threads_predict_the_same_classes():
     # BLAS on two threads may round a product differently in the last bit.
     np.testing.assert_allclose(outputs[0], outputs[1], rtol=1e-12, atol=1e-15)
     assert np.array_equal(outputs[0].argmax(axis=1), outputs[1].argmax(axis=1))
+
+
+def test_a_prediction_on_two_threads_never_lifts_a_running_fits_one_thread():
+    # Blocks of concurrent fits and predictions open and close in any order.
+    before = _blas_threads()
+    fit, prediction = _threads.blas_threads(1), _threads.blas_threads(2)
+    fit.__enter__()
+    prediction.__enter__()
+    assert _blas_threads() == [1]
+    prediction.__exit__(None, None, None)
+    assert _blas_threads() == [1]
+    fit.__exit__(None, None, None)
+    assert _blas_threads() == before
+
+
+def test_a_fit_starting_during_a_two_thread_prediction_trains_on_one():
+    before = _blas_threads()
+    prediction, fit = _threads.blas_threads(2), _threads.blas_threads(1)
+    prediction.__enter__()
+    assert _blas_threads() == [2]
+    fit.__enter__()
+    assert _blas_threads() == [1]
+    prediction.__exit__(None, None, None)
+    assert _blas_threads() == [1]
+    fit.__exit__(None, None, None)
+    assert _blas_threads() == before
