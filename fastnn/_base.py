@@ -254,7 +254,7 @@ class BaseFastNN(BaseEstimator):
                                              run.n, run.mini_batch_size, run.outputs, run.costs)
                 monitors = _monitor.monitors(self, run) if finite else None
                 if monitors is None:
-                    return self._divergence(plan.eta, run)
+                    return _monitor.divergence(self, plan.eta, run)
                 self._record(monitors, run)
                 score = monitors[3] if run.evaluation is not None else monitors[1]
                 stop = plan.update(score, self.n_iter_ - 1, run.params)
@@ -277,28 +277,6 @@ class BaseFastNN(BaseEstimator):
         if write and run.checkpoint is not None and not isinstance(problem, KeyboardInterrupt):
             _checkpoint.save_progress(self, run.checkpoint, run.plan, finished=True,
                                       diverged=None if problem is None else str(problem))
-
-    def _divergence(self, eta, run):
-        """The error for a diverged epoch, blaming what most likely caused it.
-
-        An L2 decay factor 1 − ηλ/n below −1 makes the weights grow by
-        themselves, and sample weights near float's limit overflow every
-        gradient: a smaller η is no cure for either.
-        """
-        kept = f"The model keeps the {self.n_iter_} epoch(s) before it."
-        where = f"made the weights or the cost non-finite in epoch {self.n_iter_}"
-        decay = eta * self.lmbda / run.n
-        if self.penalty == "l2" and decay > 2:
-            return FloatingPointError(
-                f"lmbda={self.lmbda:g} {where}: the L2 decay factor 1 - eta*lmbda/n = "
-                f"{1 - decay:.3g} flips and grows the weights; try lmbda <= {run.n / eta:g} "
-                f"(n/eta).  {kept}")
-        heaviest = float(np.max(np.abs(run.sample_weight), initial=0.0))
-        if heaviest > 1e6:
-            return FloatingPointError(
-                f"sample_weight up to {heaviest:g} {where}: weights that large overflow the "
-                f"gradients; rescale them (sample_weight / sample_weight.mean(), say).  {kept}")
-        return FloatingPointError(f"eta={eta:g} {where}; try eta <= {eta / 10:g}.  {kept}")
 
     def _act_on(self, problem, stacklevel=5):
         """Raise or warn about a divergence or a Ctrl-C, once the model is whole.

@@ -1,7 +1,8 @@
 """What the epoch loop measures and says after each epoch, as ``network2.SGD``.
 
 ``monitors`` gives the four numbers that go into ``history_`` (cost and score
-on the training and the evaluation data); ``report`` prints the book's
+on the training and the evaluation data), ``divergence`` the error of an
+epoch that made them non-finite; ``report`` prints the book's
 ``Epoch 3: 9512 / 10000`` line and moves the progress bar.  The evaluation
 data is ``fit``'s ``eval_set`` (``check_eval_set``) or a share of the
 training data held out (``split_validation``).
@@ -91,6 +92,29 @@ def _with_score(estimator, run, total, outputs, y):
     # score is then inf or NaN, as it is, without numpy's warning.
     with np.errstate(over="ignore", invalid="ignore"):
         return total, estimator._score_outputs(outputs, y)
+
+
+def divergence(estimator, eta, run):
+    """The FloatingPointError for a diverged epoch, blaming what most likely caused it.
+
+    An L2 decay factor 1 − ηλ/n below −1 makes the weights grow by
+    themselves, and sample weights near float's limit overflow every
+    gradient: a smaller η is no cure for either.
+    """
+    kept = f"The model keeps the {estimator.n_iter_} epoch(s) before it."
+    where = f"made the weights or the cost non-finite in epoch {estimator.n_iter_}"
+    decay = eta * estimator.lmbda / run.n
+    if estimator.penalty == "l2" and decay > 2:
+        return FloatingPointError(
+            f"lmbda={estimator.lmbda:g} {where}: the L2 decay factor 1 - eta*lmbda/n = "
+            f"{1 - decay:.3g} flips and grows the weights; try lmbda <= {run.n / eta:g} "
+            f"(n/eta).  {kept}")
+    heaviest = float(np.max(np.abs(run.sample_weight), initial=0.0))
+    if heaviest > 1e6:
+        return FloatingPointError(
+            f"sample_weight up to {heaviest:g} {where}: weights that large overflow the "
+            f"gradients; rescale them (sample_weight / sample_weight.mean(), say).  {kept}")
+    return FloatingPointError(f"eta={eta:g} {where}; try eta <= {eta / 10:g}.  {kept}")
 
 
 def report(estimator, monitors, run, started, progress):
