@@ -2,7 +2,7 @@
 
 For Docker images, read-only installs and cluster workers that share one
 ``NUMBA_CACHE_DIR``: the first fit there then loads its kernels (~0.3 s)
-instead of compiling them (~7 s per dtype and option set).  Each variant is
+instead of compiling them (~6 s for a dtype's default fit, 1–3 s per option set after it).  Each variant is
 compiled by what compiles it in real use, a small fit (with evaluation data)
 and a prediction on synthetic data, so that exactly the signatures real fits
 need are cached: numba types arrays by dtype, rank and layout, never by size.
@@ -57,7 +57,7 @@ def add_arguments(command):
                               "and the digits use)")
     command.add_argument("--all", action="store_true",
                          help="both dtypes and every combination of momentum, L1, dropout "
-                              "and sample weights (~7 s each)")
+                              "and sample weights (32 variants, ~1 min)")
 
 
 def command(args):
