@@ -2,8 +2,9 @@
 
 For Docker images, read-only installs and cluster workers that share one
 ``NUMBA_CACHE_DIR``: the first fit there then loads its kernels (~0.3 s)
-instead of compiling them (~6 s for a dtype's default fit, 1–3 s per option set after it).  Each variant is
-compiled by what compiles it in real use, a small fit (with evaluation data)
+instead of compiling them (~6 s for a dtype's default fit, 1–3 s for each
+option set after it).  Each variant is compiled by what compiles it in real
+use, a small fit (with evaluation data)
 and a prediction on synthetic data, so that exactly the signatures real fits
 need are cached: numba types arrays by dtype, rank and layout, never by size.
 """
