@@ -56,7 +56,9 @@ def epoch(K, X, Y, sizes, order, m, threads, eta=0.5, lmbda=5.0):
     # Kernels before the BLAS epoch took a thread-chunk count; since, the
     # arrays that collect the training monitors.
     takes = inspect.signature(getattr(K.train_epoch, "py_func", K.train_epoch)).parameters
-    if "outputs" in takes:
+    if "n_threads" in takes:
+        last = (np.empty((len(X), sizes[-1]), X.dtype), np.empty(len(X)), threads)
+    elif "outputs" in takes:
         last = (np.empty((len(X), sizes[-1]), X.dtype), np.empty(len(X)))
     else:
         last = (threads if threads > 1 and m >= 32 else 1,)

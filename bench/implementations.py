@@ -96,7 +96,7 @@ def blas_threads(n_threads):
         yield
 
 
-def _train_epoch_call(X, Y, order, params, layout, eta, lmbda, mini_batch_size):
+def _train_epoch_call(X, Y, order, params, layout, eta, lmbda, mini_batch_size, n_threads):
     """``kernels.train_epoch`` bound for the book's SGD (sigmoid, cross-entropy, L2).
 
     The only place that spells the kernel's arguments: plain SGD is μ = 0,
@@ -112,7 +112,8 @@ def _train_epoch_call(X, Y, order, params, layout, eta, lmbda, mini_batch_size):
     costs = np.empty(len(X))
     key = np.uint64(0)
     return lambda: kernels.train_epoch(X, Y, sample_weight, order, params, velocity, layout,
-                                       codes, hyper, key, len(X), mini_batch_size, outputs, costs)
+                                       codes, hyper, key, len(X), mini_batch_size, outputs, costs,
+                                       n_threads)
 
 
 def fastnn_epoch(dtype, default_threads=1):
@@ -124,7 +125,8 @@ def fastnn_epoch(dtype, default_threads=1):
         params = pack(*initial_parameters(sizes, "default", np.random.default_rng(0), dtype))
         layout = kernels.make_layout(sizes)[0]
         order = np.asarray(order, dtype=np.int64)
-        epoch = _train_epoch_call(X, Y, order, params, layout, eta, lmbda, mini_batch_size)
+        epoch = _train_epoch_call(X, Y, order, params, layout, eta, lmbda, mini_batch_size,
+                                  n_threads)
 
         def run():
             # As a fit runs it: BLAS on one thread, for a reproducible model.

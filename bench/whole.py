@@ -185,7 +185,8 @@ kw = dict(epochs=1, random_state=0)
 fits = {{
     "default fit (float64, sigmoid, cross-entropy, L2)": lambda: FastNN(**kw).fit(X, y),
     "+ float32": lambda: FastNN(**kw).fit(X.astype(np.float32), y),
-    "+ n_threads=2": lambda: FastNN(n_threads=2, **kw).fit(X, y),
+    "+ n_threads=2 on a layer that splits": lambda: FastNN(
+        hidden_layer_sizes=(300,), mini_batch_size=64, n_threads=2, **kw).fit(X, y),
     "+ momentum": lambda: FastNN(momentum=0.9, **kw).fit(X, y),
     "+ L1": lambda: FastNN(penalty="l1", lmbda=1.0, **kw).fit(X, y),
     "+ dropout": lambda: FastNN(dropout=0.5, **kw).fit(X, y),
@@ -202,7 +203,7 @@ print(json.dumps(dict(imports=t1 - t0, work=time.perf_counter() - t1)))
 """
 
 COMPILE_STEPS = ("default fit (float64, sigmoid, cross-entropy, L2)", "+ float32",
-                 "+ n_threads=2", "+ momentum", "+ L1", "+ dropout", "+ sample weights",
+                 "+ n_threads=2 on a layer that splits", "+ momentum", "+ L1", "+ dropout", "+ sample weights",
                  "+ log-likelihood", "+ tanh", "+ relu", "+ regressor", "+ evaluation data",
                  "+ first predict")
 

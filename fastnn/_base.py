@@ -238,7 +238,7 @@ class BaseFastNN(BaseEstimator):
     def _epochs(self, run, epochs):
         """The loop of ``network2.SGD``; returns the divergence that stopped it, if any."""
         plan = run.plan
-        with numba_threads(self.n_threads), blas_threads(1), tqdm(
+        with numba_threads(self.n_threads) as n_threads, blas_threads(1), tqdm(
                 total=epochs, unit="epoch", desc=type(self).__name__, leave=False,
                 file=sys.stderr, disable=self.verbose < 2) as progress:
             for _ in range(epochs):
@@ -251,7 +251,8 @@ class BaseFastNN(BaseEstimator):
                                       float(self.dropout))
                 finite = kernels.train_epoch(run.X, run.Y, run.sample_weight, order, run.params,
                                              run.velocity, run.layout, run.codes, hyper, key,
-                                             run.n, run.mini_batch_size, run.outputs, run.costs)
+                                             run.n, run.mini_batch_size, run.outputs, run.costs,
+                                             n_threads)
                 monitors = _monitor.monitors(self, run) if finite else None
                 if monitors is None:
                     return _monitor.divergence(self, plan.eta, run)

@@ -1,9 +1,9 @@
 """How many threads a fit or a prediction uses.
 
 The estimators call ``numba_threads(n_threads)`` and ``blas_threads(1)``
-around every kernel call.  Training is one sequence of matrix products that
-BLAS runs on one thread (``blas_threads`` says why); the numba threads split
-prediction and the evaluation monitors into fixed blocks of rows.
+around every kernel call.  Training runs BLAS on one thread (``blas_threads``
+says why); numba's threads share a large layer's products in fixed blocks
+(``kernels/split.py``).  Prediction lets BLAS use the threads.
 
 **The threads rule** (``n_threads=None``): the smallest of
 

@@ -70,14 +70,14 @@ _SHARED_DOC = """
         Seeds the initial weights, the per-epoch shuffles and dropout masks.
         The same int gives a bitwise-identical model whatever ``n_threads`` is.
     n_threads : int or None, default=None
-        BLAS threads for ``predict``, ``predict_proba`` and ``score``.  None
+        Threads that share a large layer's products in training (fixed
+        blocks: the model is bitwise the same for any count) and BLAS's in
+        ``predict``, ``predict_proba`` and ``score``.  None
         follows fastnn's threads rule (``fastnn._threads``): the smallest of
         numba's setting, the OpenMP limit (``threadpoolctl.threadpool_limits``,
         ``OMP_NUM_THREADS``) and the share of an outer level — cores ÷ n_jobs
         in joblib's threading backend, cores ÷ worker threads in a Dask task,
-        1 where that size is unknown.  Training always runs on one thread,
-        so that the model never depends on this.  Changes nothing outside
-        the call.
+        1 where that size is unknown.  Changes nothing outside the call.
     verbose : int, default=0
         1 prints one line per epoch in the book's style (evaluation data if
         there is any, otherwise training data); 2 adds a tqdm progress bar over

@@ -18,18 +18,23 @@ _void_p = ir.IntType(8).as_pointer()
 
 
 def _check_matrix(name, ty, dtype):
-    if not (isinstance(ty, types.Array) and ty.ndim == 2 and ty.layout == "C"):
-        raise TypingError(f"gemm: {name} must be a C-contiguous 2-D array, not {ty}")
+    if not (isinstance(ty, types.Array) and ty.ndim == 2 and ty.layout in "CA"):
+        raise TypingError(f"gemm: {name} must be a C-contiguous 2-D array or a block of "
+                          f"one, not {ty}")
     if ty.dtype != dtype:
         raise TypingError(f"gemm: {name} is {ty.dtype}, C is {dtype}: one dtype for all three")
 
 
 @intrinsic
 def gemm(typingctx, trans_a, trans_b, alpha, a, b, beta, c):
-    """C ← α op(A) op(B) + β C for C-contiguous 2-D arrays; op(X) is Xᵀ if trans_x.
+    """C ← α op(A) op(B) + β C for row-major 2-D arrays; op(X) is Xᵀ if trans_x.
 
-    Shapes must agree (op(A): (M, K), op(B): (K, N), C: (M, N)); the caller
-    checks them.  β = 0 ignores C's old contents (BLAS does not read them).
+    Each array is C-contiguous, or a block of rows and columns of one
+    (``a[:, i0:i1]``): its rows evenly spaced, its numbers within a row
+    adjacent, which is checked when it runs (a ValueError otherwise, never a
+    misread).  Shapes must agree (op(A): (M, K), op(B): (K, N), C: (M, N));
+    the caller checks them.  β = 0 ignores C's old contents (BLAS does not
+    read them).
     """
     if not (isinstance(c, types.Array) and c.dtype in (types.float32, types.float64)):
         raise TypingError(f"gemm: C must be a float32 or float64 array, not {c}")
@@ -53,6 +58,8 @@ def gemm(typingctx, trans_a, trans_b, alpha, a, b, beta, c):
                   for t, v in ((a_t, a_v), (b_t, b_v), (c_t, c_v))]
         (a_rows, a_cols), (b_rows, b_cols), _ = [cgutils.unpack_tuple(builder, x.shape, 2)
                                                  for x in arrays]
+        lda, ldb, ldc = [_leading_dimension(context, builder, x, t)
+                         for x, t in zip(arrays, (a_t, b_t, c_t))]
         # Row-major C = op(A) op(B) is column-major Cᵀ = op(B)ᵀ op(A)ᵀ, and a
         # row-major X is a column-major Xᵀ: B goes first, its flag as given.
         m = builder.select(ta, a_cols, a_rows)
@@ -72,11 +79,33 @@ def gemm(typingctx, trans_a, trans_b, alpha, a, b, beta, c):
         kind = ir.Constant(_char, ord("s" if dtype == types.float32 else "d"))
         data = [builder.bitcast(x.data, _void_p) for x in arrays]
         builder.call(fn, (kind, flag(tb), flag(ta), n, m, k,
-                          builder.bitcast(alpha_slot, _void_p), data[1], b_cols, data[0], a_cols,
-                          builder.bitcast(beta_slot, _void_p), data[2], n))
+                          builder.bitcast(alpha_slot, _void_p), data[1], ldb, data[0], lda,
+                          builder.bitcast(beta_slot, _void_p), data[2], ldc))
         return context.get_dummy_value()
 
     return sig, codegen
+
+
+def _leading_dimension(context, builder, array, ty):
+    """Numbers from one row to the next: the columns of a C-contiguous array, else
+    its row stride over its item size, after checking that a row's numbers
+    are adjacent and rows do not overlap (a ValueError when it runs)."""
+    cols = cgutils.unpack_tuple(builder, array.shape, 2)[1]
+    if ty.layout == "C":
+        return cols
+    row_stride, item_stride = cgutils.unpack_tuple(builder, array.strides, 2)
+    intp = context.get_value_type(types.intp)
+    item = ir.Constant(intp, context.get_abi_sizeof(context.get_data_type(ty.dtype)))
+    ld = builder.sdiv(row_stride, item)
+    bad = builder.or_(builder.icmp_signed("!=", item_stride, item),
+                      builder.or_(builder.icmp_signed("!=", builder.srem(row_stride, item),
+                                                      ir.Constant(intp, 0)),
+                                  builder.icmp_signed("<", ld, cols)))
+    with cgutils.if_unlikely(builder, bad):
+        context.call_conv.return_user_exc(
+            builder, ValueError, ("gemm: an array's rows are not evenly spaced runs of "
+                                  "adjacent numbers",))
+    return ld
 
 
 def _load_blas():

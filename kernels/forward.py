@@ -13,6 +13,7 @@ from ._jit import jit
 from .activations import activate
 from .blas import gemm
 from .dropout import drop_out
+from .split import n_blocks, product_rows, product_rows_parallel
 
 # Offsets in the hot loops are unsigned: with signed ones numba must allow for
 # negative (wrap-around) indices, which blocks LLVM's vectoriser.
@@ -100,14 +101,23 @@ def as_dtype_of(x, like):
 
 
 @jit()
-def weighted_inputs(a_prev, params, layout, l, z):
-    """z ← a^(l−1) w^l + b^l for every row (one GEMM onto the broadcast biases)."""
+def weighted_inputs(a_prev, params, layout, l, z, threads):
+    """z ← a^(l−1) w^l + b^l for every row: a GEMM onto the broadcast biases, in
+    ``split``'s fixed blocks of samples for a large layer, on ``threads``
+    threads (None: one)."""
     sizes, w_off, b_off, a_off = layout
     b0 = b_off[l]
     for s in range(z.shape[0]):
         for j in range(z.shape[1]):
             z[s, j] = params[b0 + j]
-    gemm(False, False, 1.0, a_prev, weights(params, layout, l), 1.0, z)
+    w = weights(params, layout, l)
+    blocks = n_blocks(z.shape[0], sizes[l], sizes[l + 1])
+    if blocks == 1:
+        gemm(False, False, 1.0, a_prev, w, 1.0, z)
+    elif threads is None:
+        product_rows(a_prev, w, z, blocks)
+    else:
+        product_rows_parallel(a_prev, w, z, blocks)
 
 
 @jit()
@@ -122,13 +132,14 @@ def activate_rows(z, code, dropout, keys, unit0, hidden):
 
 
 @jit()
-def forward_block(x, params, layout, hidden, out_act, dropout, keys, acts, capacity):
+def forward_block(x, params, layout, hidden, out_act, dropout, keys, acts, capacity, threads):
     """The forward pass of the rows of x, an (m, n_0) matrix: a^l = σ(w^l a^(l−1) + b^l).
 
     Activations go to ``acts`` (``scratch(layout, capacity, …)``, m ≤
     capacity); the output layer is left as z^L if ``out_act`` is identity.
     Hidden layers are dropped out with the samples' ``keys`` if p =
-    ``dropout`` > 0 (None: no dropout code is compiled).
+    ``dropout`` > 0 (None: no dropout code is compiled).  ``threads`` (None:
+    one) share a large layer's product (``split``).
     """
     sizes = layout[0]
     n_layers = sizes.shape[0] - 1
@@ -138,9 +149,9 @@ def forward_block(x, params, layout, hidden, out_act, dropout, keys, acts, capac
     for l in range(n_layers):
         z = block(acts, layout, l + 1, m, capacity)
         if l == 0:
-            weighted_inputs(x, params, layout, l, z)
+            weighted_inputs(x, params, layout, l, z, threads)
         else:
-            weighted_inputs(block(acts, layout, l, m, capacity), params, layout, l, z)
+            weighted_inputs(block(acts, layout, l, m, capacity), params, layout, l, z, threads)
         last = l == n_layers - 1
         activate_rows(z, out_act if last else hidden, dropout, keys, first_unit(sizes, l + 1),
                       not last)

@@ -38,7 +38,7 @@ def block_outputs(X, blk, params, layout, hidden, out_act, out):
     capacity = np.int64(BLOCK)  # a variable: a constant would compile a Literal[int] variant
     acts = scratch(layout, capacity, params)
     keys = np.zeros(capacity, dtype=np.uint64)
-    forward_block(X[r0:r1], params, layout, hidden, out_act, None, keys, acts, capacity)
+    forward_block(X[r0:r1], params, layout, hidden, out_act, None, keys, acts, capacity, None)
     a = block(acts, layout, n_layers, r1 - r0, capacity)
     for r in range(r1 - r0):
         for j in range(a.shape[1]):

@@ -30,6 +30,8 @@ from .costs import fn as cost_fn
 from .dropout import derivative_times_kept, sample_key
 from .forward import as_dtype_of, block, first_unit, forward_block, scratch
 from .forward import weights as weights_of
+from . import split
+from .split import n_blocks, update_rows, update_rows_parallel
 from .update import L1, regularise, update_biases, update_momentum
 
 # The codes of the network and its training (ints from ``activations``,
@@ -90,13 +92,15 @@ def _backpropagate(d, a, code, dropout, keys, unit0):
 
 @jit()
 def _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale, momentum,
-                  penalty, eta_reg, grad):
+                  penalty, eta_reg, grad, threads):
     """w^l and b^l from the mini-batch's a^(l−1) and δ^l (BP3, BP4).
 
     Plain SGD is one GEMM: w ← keep · w − scale · aᵀδ, keep = 1 − ηλ/n for L2
     and 1 after L1's shrink w ← w − (ηλ/n) sgn(w) (``l1_shrink``, None for
     L2).  Momentum (μ = ``momentum``, None without) needs the gradient on its
     own (``grad``) to move the velocity, with ``penalty`` and ``eta_reg`` = ηλ/n.
+    A large layer's plain update runs in ``split``'s fixed blocks of rows, on
+    ``threads`` threads (None: one).
     """
     w = weights_of(params, layout, l)
     if momentum is not None:
@@ -106,12 +110,18 @@ def _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale
     else:
         if l1_shrink is not None:
             regularise(w.reshape(w.size), l1_shrink)
-        gemm(True, False, -scale, a_prev, d, keep, w)
+        blocks = n_blocks(d.shape[0], w.shape[0], w.shape[1])
+        if blocks == 1:
+            gemm(True, False, -scale, a_prev, d, keep, w)
+        elif threads is None:
+            update_rows(a_prev, d, w, keep, scale, blocks)
+        else:
+            update_rows_parallel(a_prev, d, w, keep, scale, blocks)
     update_biases(params, velocity, layout, l, d, scale, momentum)
 
 
 def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key, n_train,
-                mini_batch_size, outputs, costs):
+                mini_batch_size, outputs, costs, n_threads=1):
     """Run one epoch of mini-batch SGD in place on ``params``.
 
     Parameters
@@ -141,6 +151,10 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
         it, before its own mini-batch's update: the training monitors.
     costs : float64 array of shape (n_samples,)
         Filled with each sample's weighted cost w_x C_x, likewise.
+    n_threads : int
+        Threads that share a large layer's products (``split``); the model is
+        bitwise the same for any number.  numba's thread count must allow
+        them (``fastnn._threads.numba_threads``) and BLAS run on one.
 
     Returns
     -------
@@ -163,14 +177,25 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
                   real(eta_reg) if l1 and eta_reg != 0.0 else None,
                   real(hyper.momentum) if hyper.momentum != 0.0 else None,
                   float(hyper.dropout) if hyper.dropout > 0.0 else None,
-                  np.uint64(key), int(mini_batch_size), outputs, costs)
+                  np.uint64(key), int(mini_batch_size), outputs, costs,
+                  int(n_threads) if n_threads > 1 and _splits(layout, mini_batch_size) else None)
+
+
+def _splits(layout, mini_batch_size):
+    """Whether any layer's products split into blocks (``split.n_blocks``): only
+    then do threads have work to share, and only then is the epoch's
+    threaded variant compiled."""
+    sizes = layout[0]
+    return any(split.n_blocks(int(mini_batch_size), int(a), int(b)) > 1
+               for a, b in zip(sizes[:-1], sizes[1:]))
 
 
 @jit()
 def _epoch(X, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost, penalty,
-           eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs):
+           eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs, threads):
     """``train_epoch``'s compiled body; ``l1_shrink``, ``momentum``, ``dropout``
-    and ``sample_weight`` are None where the fit does not use them."""
+    and ``sample_weight`` are None where the fit does not use them, and
+    ``threads`` where it runs on one thread (no parallel code compiled)."""
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
     n = order.shape[0]
@@ -193,7 +218,7 @@ def _epoch(X, Y, sample_weight, order, params, velocity, layout, hidden, out_act
             for s in range(m):
                 keys[s] = sample_key(key, batch[s])
         # Up to z^L: the cost is computed from z, then a^L.
-        forward_block(x, params, layout, hidden, identity, dropout, keys, acts, mbs)
+        forward_block(x, params, layout, hidden, identity, dropout, keys, acts, mbs, threads)
         finite = _outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y, sample_weight,
                                      batch, cost, out_act, block(deltas, layout, n_layers, m, mbs),
                                      outputs, costs)
@@ -209,10 +234,10 @@ def _epoch(X, Y, sample_weight, order, params, velocity, layout, hidden, out_act
                 gemm(False, True, 1.0, d, weights_of(params, layout, l), 0.0, d_prev)
                 _backpropagate(d_prev, a_prev, hidden, dropout, keys, first_unit(sizes, l))
                 _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale,
-                              momentum, penalty, eta_reg, grad)
+                              momentum, penalty, eta_reg, grad, threads)
             else:
                 _update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
-                              momentum, penalty, eta_reg, grad)
+                              momentum, penalty, eta_reg, grad, threads)
     for k in range(params.shape[0]):
         if not np.isfinite(params[k]):
             return False

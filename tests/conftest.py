@@ -32,20 +32,20 @@ def codes(cost, activation):
 
 def train(X, Y, order, params, layout, cost="cross_entropy", activation="sigmoid", *, eta=0.5,
           lmbda=0.0, mini_batch_size=10, sample_weight=None, velocity=None, momentum=0.0,
-          penalty="l2", dropout=0.0, key=0):
+          penalty="l2", dropout=0.0, key=0, n_threads=1):
     """One ``kernels.train_epoch`` with the book's defaults, BLAS on one thread
-    as a fit runs it; returns its finite flag."""
+    and numba on ``n_threads``, as a fit runs it; returns its finite flag."""
     if sample_weight is None:
         sample_weight = np.ones(len(X), dtype=X.dtype)
     if velocity is None:
         velocity = np.zeros_like(params)
     outputs = np.empty((len(X), layout[0][-1]), dtype=params.dtype)
-    with _threads.blas_threads(1):
+    with _threads.numba_threads(n_threads), _threads.blas_threads(1):
         return kernels.train_epoch(
             X, Y, sample_weight, order, params, velocity, layout,
             kernels.Codes(*codes(cost, activation), kernels.PENALTIES[penalty]),
             kernels.Hyper(eta, lmbda, momentum, dropout), np.uint64(key), len(X),
-            mini_batch_size, outputs, np.empty(len(X)))
+            mini_batch_size, outputs, np.empty(len(X)), n_threads)
 
 
 def twin_networks(sizes, cost="cross_entropy", activation="sigmoid", seed=0, dtype=np.float64):

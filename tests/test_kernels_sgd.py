@@ -43,6 +43,7 @@ def test_two_epochs_match_the_reference_to_1e9(small_digits, cost, activation, s
     ([63, 15, 10], 10),      # odd layer sizes
     ([64, 20, 10], 100),     # the last mini-batch holds 5 of 100
     ([64, 20, 10], 205),     # the whole set in one mini-batch
+    ([64, 300, 10], 64),     # w¹'s products in split's two blocks
 ])
 def test_odd_layers_and_large_mini_batches_match_the_reference_to_1e9(small_digits, sizes,
                                                                       mini_batch_size):

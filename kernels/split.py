@@ -1,0 +1,64 @@
+"""A large layer's products in fixed blocks, so that threads can share them.
+
+Threads may split a product only where no sum changes: the forward product
+z = a w by blocks of samples (rows of a and z), the update
+w ← keep · w − scale · aᵀδ by blocks of w's rows (columns of a); each
+block is one GEMM (``blas.gemm`` reads blocks in place).  How many blocks
+depends on the layer's size and the mini-batch's, never on the thread
+count, and one thread runs the very same blocks in turn: the model is
+bitwise the same on 1 or many threads.
+"""
+from numba import prange
+
+from ._jit import jit
+from .blas import gemm
+
+# Below these a layer's products stay whole: too small to share.
+SPLIT_MIN_BATCH = 32
+SPLIT_MIN_WEIGHTS = 16384
+# Blocks of a split product: the machines fastnn runs on have 2 cores or
+# more, and a fixed count keeps the bits whatever the thread count.
+N_BLOCKS = 2
+
+
+@jit()
+def n_blocks(m, n_in, n_out):
+    """How many blocks a layer of n_in × n_out weights splits m samples' products into."""
+    return N_BLOCKS if m >= SPLIT_MIN_BATCH and n_in * n_out >= SPLIT_MIN_WEIGHTS else 1
+
+
+@jit()
+def _bounds(k, blocks, n):
+    return k * n // blocks, (k + 1) * n // blocks
+
+
+@jit()
+def product_rows(a, w, z, blocks):
+    """z ← z + a w, block of samples after block."""
+    for k in range(blocks):
+        s0, s1 = _bounds(k, blocks, z.shape[0])
+        gemm(False, False, 1.0, a[s0:s1], w, 1.0, z[s0:s1])
+
+
+@jit(parallel=True)
+def product_rows_parallel(a, w, z, blocks):
+    """``product_rows`` with a thread per block."""
+    for k in prange(blocks):
+        s0, s1 = _bounds(k, blocks, z.shape[0])
+        gemm(False, False, 1.0, a[s0:s1], w, 1.0, z[s0:s1])
+
+
+@jit()
+def update_rows(a, d, w, keep, scale, blocks):
+    """w ← keep · w − scale · aᵀδ, block of w's rows after block."""
+    for k in range(blocks):
+        i0, i1 = _bounds(k, blocks, w.shape[0])
+        gemm(True, False, -scale, a[:, i0:i1], d, keep, w[i0:i1])
+
+
+@jit(parallel=True)
+def update_rows_parallel(a, d, w, keep, scale, blocks):
+    """``update_rows`` with a thread per block."""
+    for k in prange(blocks):
+        i0, i1 = _bounds(k, blocks, w.shape[0])
+        gemm(True, False, -scale, a[:, i0:i1], d, keep, w[i0:i1])
