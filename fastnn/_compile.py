@@ -23,17 +23,21 @@ OPTIONS = {"momentum": dict(momentum=0.5), "l1": dict(penalty="l1", lmbda=1.0),
            "dropout": dict(dropout=0.2), "sample_weight": {}}
 
 
-def variants(dtypes, every_option):
-    """(label, dtype, options) to compile: the default fit per dtype, and with
-    ``every_option`` each combination of ``OPTIONS``."""
+def variants(dtypes, every_option, threads=False):
+    """(label, dtype, options) to compile: the default fit per dtype, with
+    ``every_option`` each combination of ``OPTIONS``, and with ``threads``
+    the same on several threads (the epoch whose large layers' products
+    ``kernels.split`` shares between threads)."""
     names = list(OPTIONS)
     sets = [()] if not every_option else [combo for k in range(len(names) + 1)
                                           for combo in itertools.combinations(names, k)]
-    for dtype in dtypes:
-        for combo in sets:
-            label = f"{dtype} fit, evaluation and prediction" if not combo else \
-                f"{dtype} fit with {' + '.join(combo)}"
-            yield label, dtype, combo
+    for on_threads in (False, True) if threads else (False,):
+        for dtype in dtypes:
+            for combo in sets:
+                combo = (*combo, "threads") if on_threads else combo
+                label = f"{dtype} fit, evaluation and prediction" if not combo else \
+                    f"{dtype} fit with {' + '.join(combo)}"
+                yield label, dtype, combo
 
 
 def compile_variant(dtype, combo):
@@ -43,11 +47,14 @@ def compile_variant(dtype, combo):
     rng = np.random.default_rng(0)
     X = rng.random((40, 6)).astype(dtype)
     y = np.arange(40) % 3
-    params = {}
+    params = dict(hidden_layer_sizes=(4,))
     for name in combo:
-        params.update(OPTIONS[name])
+        params.update(OPTIONS.get(name, {}))
+    if "threads" in combo:
+        # A layer and mini-batch that split (kernels.split), on two threads.
+        params.update(hidden_layer_sizes=(4096,), mini_batch_size=40, n_threads=2)
     weights = rng.random(40) + 0.5 if "sample_weight" in combo else None
-    clf = FastNN(hidden_layer_sizes=(4,), epochs=1, random_state=0, **params)
+    clf = FastNN(epochs=1, random_state=0, **params)
     clf.fit(X, y, sample_weight=weights, eval_set=(X, y))
     clf.predict_proba(X)
 
@@ -56,9 +63,13 @@ def add_arguments(command):
     command.add_argument("--dtype", nargs="+", choices=DTYPES, default=["float64"],
                          help="dtypes to compile for (default: float64, what float64 data "
                               "and the digits use)")
+    command.add_argument("--threads", action="store_true",
+                         help="also the epoch that shares a large layer's products between "
+                              "threads (fits of >= 16,384-weight layers, mini-batches >= 32, "
+                              "n_threads > 1)")
     command.add_argument("--all", action="store_true",
-                         help="both dtypes and every combination of momentum, L1, dropout "
-                              "and sample weights (32 variants, ~1 min)")
+                         help="both dtypes, every combination of momentum, L1, dropout "
+                              "and sample weights, on one thread and several (64 variants)")
 
 
 def command(args):
@@ -67,7 +78,7 @@ def command(args):
         raise OSError("no writable numba cache folder: set NUMBA_CACHE_DIR to one, or make "
                       "~/.cache/fastnn writable")
     dtypes = DTYPES if args.all else tuple(dict.fromkeys(args.dtype))
-    todo = list(variants(dtypes, args.all))
+    todo = list(variants(dtypes, args.all, threads=args.all or args.threads))
     print(f"fastnn compile: {len(todo)} variant(s) into {folder}", flush=True)
     started = time.perf_counter()
     for i, (label, dtype, combo) in enumerate(todo, 1):

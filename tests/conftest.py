@@ -10,6 +10,23 @@ COST_NAMES = sorted(kernels.COSTS)
 ACTIVATION_NAMES = sorted(kernels.HIDDEN_ACTIVATIONS)
 
 
+@pytest.fixture
+def epoch_calls(monkeypatch):
+    """The arguments of every call of the compiled epoch (``kernels.sgd._epoch``),
+    recorded as fits make them."""
+    from fastnn.kernels import sgd
+
+    calls = []
+    epoch = sgd._epoch
+
+    def spy(*args):
+        calls.append(args)
+        return epoch(*args)
+
+    monkeypatch.setattr(sgd, "_epoch", spy)
+    return calls
+
+
 @pytest.fixture(scope="session")
 def digits():
     """sklearn's 8×8 digits scaled to [0, 1]: (X, y)."""

@@ -38,10 +38,16 @@ def test_a_fit_after_fastnn_compile_loads_every_kernel_from_the_cache(tmp_path):
     assert json.loads(fit.stdout.splitlines()[-1]) == {"misses": 0, "hits": 1}
 
 
-def test_all_is_both_dtypes_times_every_combination_of_the_four_options():
-    labels = [label for label, _, _ in _compile.variants(_compile.DTYPES, every_option=True)]
-    assert len(labels) == len(set(labels)) == 2 * 2 ** 4
-    assert "float32 fit with momentum + l1 + dropout + sample_weight" in labels
+def test_all_is_both_dtypes_times_every_combination_of_the_four_options_and_threads():
+    labels = [label for label, _, _ in _compile.variants(_compile.DTYPES, every_option=True,
+                                                          threads=True)]
+    assert len(labels) == len(set(labels)) == 2 * 2 ** 4 * 2
+    assert "float32 fit with momentum + l1 + dropout + sample_weight + threads" in labels
+
+
+def test_the_threads_variant_compiles_the_epoch_that_splits_between_threads(epoch_calls):
+    _compile.compile_variant("float64", ("threads",))
+    assert [args[-1] for args in epoch_calls] == [2]
 
 
 def test_the_default_is_one_float64_variant():

@@ -37,22 +37,12 @@ def test_one_and_two_threads_train_bitwise_identical_models(data, options):
 
 
 def test_a_two_thread_fit_of_a_large_layer_runs_on_two_threads_and_keeps_the_bits(digits,
-                                                                                   monkeypatch):
-    from fastnn.kernels import sgd
-
-    threads = []
-    epoch = sgd._epoch
-
-    def spy(*args):
-        threads.append(args[-1])
-        return epoch(*args)
-
-    monkeypatch.setattr(sgd, "_epoch", spy)
+                                                                                   epoch_calls):
     X, y = digits
     models = []
     for n_threads in (1, 2):
         clf = FastNN(hidden_layer_sizes=(300,), mini_batch_size=64, epochs=2, random_state=0,
                      n_threads=n_threads).fit(X, y)
         models.append([*clf.coefs_, *clf.intercepts_])
-    assert threads == [None, None, 2, 2]
+    assert [args[-1] for args in epoch_calls] == [None, None, 2, 2]
     assert all(np.array_equal(a, b) for a, b in zip(*models))
