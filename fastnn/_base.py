@@ -3,8 +3,9 @@
 The loop follows ``network2.SGD``: each epoch is one compiled call
 (``kernels.train_epoch``), then the four monitors go into ``history_``: cost
 and accuracy on the training data as the epoch's own pass saw them (as
-scikit-learn's ``loss_curve_``), and on the evaluation data after the epoch.  Early stopping, the η
-schedule, divergence and Ctrl-C are decided here, between epochs, in Python.
+scikit-learn's ``loss_curve_``), and on the evaluation data after the epoch.
+Early stopping, the η schedule, divergence and Ctrl-C are decided here,
+between epochs, in Python.
 """
 import os
 import sys
@@ -205,7 +206,8 @@ class BaseFastNN(BaseEstimator):
             evaluation = (read_only(evaluation[0]), read_only(evaluation[1]), evaluation[2])
         run = SimpleNamespace(
             X=read_only(X), Y=read_only(Y), y=y, sample_weight=read_only(sample_weight),
-            params=params, velocity=velocity, evaluation=evaluation, checkpoint=checkpoint, sizes=sizes, plan=plan,
+            params=params, velocity=velocity, evaluation=evaluation, checkpoint=checkpoint,
+            sizes=sizes, plan=plan,
             layout=kernels.make_layout(sizes)[0], n=X.shape[0],
             codes=kernels.Codes(*self._codes(), kernels.PENALTIES[self.penalty]),
             mini_batch_size=min(self.mini_batch_size, X.shape[0]),
@@ -365,8 +367,8 @@ class BaseFastNN(BaseEstimator):
             raise ValueError("The model's weights are not finite; refit it with a smaller eta.")
         # Prediction is not the model: BLAS may split its products between threads.
         with numba_threads(self.n_threads) as n_threads, blas_threads(n_threads):
-            outputs = kernels.predict_outputs(read_only(X), params, self._layout(), hidden, output,
-                                              normalize)
+            outputs = kernels.predict_outputs(read_only(X), params, self._layout(), hidden,
+                                              output, normalize)
         bad = ~np.all(np.isfinite(outputs), axis=1)
         if bad.any():
             raise ValueError(

@@ -54,8 +54,10 @@ def monitors(estimator, run):
     epoch.  Each cost is Σ_x w_x C_x / n plus the penalty of the epoch's
     final weights with that set's own n, like ``network2.total_cost``.
     """
-    n = run.n
-    train = _with_score(estimator, run, _sum_in_order(run.costs) / n + _penalty(estimator, run, n),
+    # The penalty's Σ w² (or Σ |w|) once, divided by each set's own n.
+    penalty = kernels.penalty_cost(run.params, run.layout, kernels.PENALTIES[estimator.penalty],
+                                   estimator.lmbda, 1)
+    train = _with_score(estimator, _sum_in_order(run.costs) / run.n + penalty / run.n,
                         run.outputs, run.y)
     if not np.isfinite(train[0]):
         return None
@@ -67,8 +69,7 @@ def monitors(estimator, run):
     outputs, total = kernels.evaluate(X_eval, Y_eval, ones, run.params, run.layout, hidden,
                                       out_act, cost)
     n_eval = X_eval.shape[0]
-    return (*train, *_with_score(estimator, run, total / n_eval + _penalty(estimator, run, n_eval),
-                                 outputs, y_eval))
+    return (*train, *_with_score(estimator, total / n_eval + penalty / n_eval, outputs, y_eval))
 
 
 def _sum_in_order(values):
@@ -78,12 +79,7 @@ def _sum_in_order(values):
         return float(np.sum(values))
 
 
-def _penalty(estimator, run, n):
-    return kernels.penalty_cost(run.params, run.layout, kernels.PENALTIES[estimator.penalty],
-                                estimator.lmbda, n)
-
-
-def _with_score(estimator, run, total, outputs, y):
+def _with_score(estimator, total, outputs, y):
     """(cost, score); the score is NaN where the cost is not finite (its
     outputs overflowed: there is nothing to score)."""
     if not np.isfinite(total):

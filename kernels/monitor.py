@@ -1,8 +1,7 @@
 """What the epoch loop monitors on evaluation data: outputs and total cost in one pass.
 
 ``network2.SGD`` monitors cost and accuracy after every epoch; ``evaluate``
-gives both from a single forward pass, block by block (subtotals summed in
-block order).  The training data's monitors come from the training pass
+gives both from a single forward pass, block by block.  The training data's monitors come from the training pass
 itself (``sgd.train_epoch``).
 """
 import numpy as np
@@ -10,7 +9,7 @@ import numpy as np
 from ._jit import jit
 from .activations import IDENTITY, activate
 from .costs import fn as cost_fn
-from .predict import BLOCK, block_outputs
+from .predict import BLOCK, block_outputs, outputs_scratch
 from .update import L2
 
 
@@ -23,21 +22,16 @@ def evaluate(X, Y, sample_weight, params, layout, hidden, out_act, cost):
     sizes = layout[0]
     n = X.shape[0]
     out = np.empty((n, sizes[sizes.shape[0] - 1]), dtype=params.dtype)
-    n_blocks = (n + BLOCK - 1) // BLOCK
-    subtotals = np.zeros(n_blocks)
+    acts, keys = outputs_scratch(layout, params)
     identity = np.int64(IDENTITY)  # a variable: a constant would compile a Literal variant
-    for blk in range(n_blocks):
-        # Stop at z^L: the cost is computed from z for numerical stability.
-        block_outputs(X, blk, params, layout, hidden, identity, out)
-        s = 0.0
-        for r in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
-            z = out[r]
-            s += sample_weight[r] * cost_fn(z, Y[r], cost, out_act)
-            activate(z, out_act)
-        subtotals[blk] = s
     total = 0.0
-    for blk in range(n_blocks):
-        total += subtotals[blk]
+    for r0 in range(0, n, BLOCK):
+        r1 = min(n, r0 + BLOCK)
+        # Stop at z^L: the cost is computed from z for numerical stability.
+        block_outputs(X, r0, r1, params, layout, hidden, identity, out, acts, keys)
+        for r in range(r0, r1):
+            total += sample_weight[r] * cost_fn(out[r], Y[r], cost, out_act)
+            activate(out[r], out_act)
     return out, total
 
 

@@ -29,15 +29,19 @@ def _normalize(out):
 
 
 @jit()
-def block_outputs(X, blk, params, layout, hidden, out_act, out):
-    """out[r] ← a^L (z^L if ``out_act`` is identity) for the rows r of block ``blk`` of X."""
+def outputs_scratch(layout, params):
+    """(acts, keys): the scratch ``block_outputs`` works in, made once per call."""
+    capacity = np.int64(BLOCK)  # a variable: a constant would compile a Literal[int] variant
+    return scratch(layout, capacity, params), np.zeros(capacity, dtype=np.uint64)
+
+
+@jit()
+def block_outputs(X, r0, r1, params, layout, hidden, out_act, out, acts, keys):
+    """out[r] ← a^L (z^L if ``out_act`` is identity) for rows r0 … r1 − 1 of X
+    (at most ``BLOCK``), in the scratch of ``outputs_scratch``."""
     sizes = layout[0]
     n_layers = sizes.shape[0] - 1
-    r0 = blk * BLOCK
-    r1 = min(X.shape[0], r0 + BLOCK)
-    capacity = np.int64(BLOCK)  # a variable: a constant would compile a Literal[int] variant
-    acts = scratch(layout, capacity, params)
-    keys = np.zeros(capacity, dtype=np.uint64)
+    capacity = keys.shape[0]
     forward_block(X[r0:r1], params, layout, hidden, out_act, None, keys, acts, capacity, None)
     a = block(acts, layout, n_layers, r1 - r0, capacity)
     for r in range(r1 - r0):
@@ -56,9 +60,11 @@ def predict_outputs(X, params, layout, hidden, out_act, normalize):
     sizes = layout[0]
     n = X.shape[0]
     out = np.empty((n, sizes[sizes.shape[0] - 1]), dtype=params.dtype)
-    for blk in range((n + BLOCK - 1) // BLOCK):
-        block_outputs(X, blk, params, layout, hidden, out_act, out)
+    acts, keys = outputs_scratch(layout, params)
+    for r0 in range(0, n, BLOCK):
+        r1 = min(n, r0 + BLOCK)
+        block_outputs(X, r0, r1, params, layout, hidden, out_act, out, acts, keys)
         if normalize:
-            for r in range(blk * BLOCK, min(n, (blk + 1) * BLOCK)):
+            for r in range(r0, r1):
                 _normalize(out[r])
     return out

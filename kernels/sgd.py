@@ -209,6 +209,7 @@ def _epoch(X, Y, sample_weight, order, params, velocity, layout, hidden, out_act
     grad = np.empty(n_grad, dtype=params.dtype)
     keys = np.zeros(mbs, dtype=np.uint64)
     identity = np.int64(IDENTITY)  # a variable: a constant would compile a Literal variant
+    scale_full = as_dtype_of(eta / mbs, params)
     for start in range(0, n, mbs):
         m = min(mbs, n - start)
         batch = order[start:start + m]
@@ -224,7 +225,9 @@ def _epoch(X, Y, sample_weight, order, params, velocity, layout, hidden, out_act
                                      outputs, costs)
         if not finite:
             return False
-        scale = as_dtype_of(eta / m, params)
+        # A scalar of params' dtype costs an allocation: one, and one more for
+        # a smaller last mini-batch.
+        scale = scale_full if m == mbs else as_dtype_of(eta / m, params)
         for l in range(n_layers - 1, -1, -1):
             d = block(deltas, layout, l + 1, m, mbs)
             if l > 0:

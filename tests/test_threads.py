@@ -1,5 +1,6 @@
 """Which threads a fit uses: BLAS on one thread for training, numba's for prediction."""
 import numpy as np
+import pytest
 from sklearn.datasets import load_digits
 from threadpoolctl import ThreadpoolController
 
@@ -50,27 +51,17 @@ def test_one_and_two_threads_predict_the_same_classes():
     assert np.array_equal(outputs[0].argmax(axis=1), outputs[1].argmax(axis=1))
 
 
-def test_a_prediction_on_two_threads_never_lifts_a_running_fits_one_thread():
+@pytest.mark.parametrize("first", ["fit", "prediction"])
+def test_a_two_thread_prediction_never_lifts_a_concurrent_fits_one_thread(first):
     # Blocks of concurrent fits and predictions open and close in any order.
     before = _blas_threads()
-    fit, prediction = _threads.blas_threads(1), _threads.blas_threads(2)
-    fit.__enter__()
-    prediction.__enter__()
+    blocks = {"fit": _threads.blas_threads(1), "prediction": _threads.blas_threads(2)}
+    second = "prediction" if first == "fit" else "fit"
+    blocks[first].__enter__()
+    assert _blas_threads() == ([1] if first == "fit" else [2])
+    blocks[second].__enter__()
     assert _blas_threads() == [1]
-    prediction.__exit__(None, None, None)
+    blocks["prediction"].__exit__(None, None, None)
     assert _blas_threads() == [1]
-    fit.__exit__(None, None, None)
-    assert _blas_threads() == before
-
-
-def test_a_fit_starting_during_a_two_thread_prediction_trains_on_one():
-    before = _blas_threads()
-    prediction, fit = _threads.blas_threads(2), _threads.blas_threads(1)
-    prediction.__enter__()
-    assert _blas_threads() == [2]
-    fit.__enter__()
-    assert _blas_threads() == [1]
-    prediction.__exit__(None, None, None)
-    assert _blas_threads() == [1]
-    fit.__exit__(None, None, None)
+    blocks["fit"].__exit__(None, None, None)
     assert _blas_threads() == before
