@@ -5,7 +5,9 @@ Written to read like ``network2.py`` from Nielsen's *Neural Networks and Deep
 Learning*, but with one sample per row and each mini-batch as one matrix, so
 Σ_x becomes a matrix product.  It runs exactly the kernels' algorithm: same
 initial weights and sample order (``fastnn._params``), same updates.  Slow and
-plain on purpose; no Numba.
+plain on purpose; no Numba.  X may be a scipy.sparse matrix: the first
+layer's products are then scipy's own (x w and xᵀδ), the oracle of the
+kernels' sparse first layer.
 
 No input makes it warn.  Where IEEE arithmetic already gives the right value
 (an overflow to ±inf, a NaN that carries a diverged network's state through
@@ -218,7 +220,7 @@ class Network:
                           penalty="l2", dropout=0.0, key=None, rows=None):
         """L2: w ← (1 − ηλ/n) w − (η/m) Σ ∇w;  L1: w ← w − (ηλ/n) sgn w − (η/m) Σ ∇w;
         b ← b − (η/m) Σ ∇b.  With momentum μ: v ← μv − η∇C, w ← w + v."""
-        m = len(X)
+        m = X.shape[0]
         nabla_b, nabla_w = self.backprop(X, Y, sample_weight, dropout, key, rows)
         reg = (lambda w: w) if penalty == "l2" else np.sign
         if momentum:
@@ -251,7 +253,7 @@ class Network:
         ``n_iter_no_change`` epochs stops ("constant") or halves η ("halve",
         stopping once η < η₀/128).
         """
-        n = len(X)
+        n = X.shape[0]
         history = {"train_cost": [], "train_accuracy": [], "eval_cost": [], "eval_accuracy": []}
         if eta_schedule == "halve" and n_iter_no_change is None:
             n_iter_no_change = 10
@@ -277,7 +279,7 @@ class Network:
                 X_eval, Y_eval = evaluation_data
                 history["eval_cost"].append(self.total_cost(X_eval, Y_eval, lmbda, penalty))
                 history["eval_accuracy"].append(
-                    self.accuracy(X_eval, Y_eval.argmax(axis=1)) / len(X_eval))
+                    self.accuracy(X_eval, Y_eval.argmax(axis=1)) / X_eval.shape[0])
                 score = history["eval_accuracy"][-1]
             if score > best:
                 best, stalled = score, 0
@@ -305,7 +307,7 @@ class Network:
         else:
             cost = sum(w * self.cost.fn(z[i:i + 1], Y[i:i + 1], self.output)
                        for i, w in enumerate(sample_weight))
-        return cost / len(X) + self._penalty(lmbda, penalty, len(X))
+        return cost / X.shape[0] + self._penalty(lmbda, penalty, X.shape[0])
 
     def _penalty(self, lmbda, penalty, n):
         """(λ/2n) Σ w² (L2) or (λ/n) Σ |w| (L1), biases left out."""

@@ -10,11 +10,13 @@ from .dropout import epoch_key
 from .forward import make_layout
 from .monitor import evaluate, penalty_cost
 from .predict import predict_outputs
+from .sparse import CSR
 from .sgd import Codes, Hyper, train_epoch
 from .update import PENALTIES
 
 __all__ = [
     "COSTS",
+    "CSR",
     "Codes",
     "HIDDEN_ACTIVATIONS",
     "Hyper",

@@ -32,7 +32,8 @@ def gradient(x, y, params, layout, hidden, out_act, cost, dropout=0.0, key=0):
     one = np.int64(1)  # a variable: a constant would compile Literal[int] variants
     acts = scratch(layout, one, params)
     deltas = scratch(layout, one, params)
-    forward_block(X, params, layout, hidden, out_act, dropout, keys, acts, one, None)
+    forward_block(X, None, None, 1.0, params, layout, hidden, out_act, dropout, keys, acts, one,
+                  None)
     output_delta(block(acts, layout, n_layers, one, one)[0], y, cost, out_act,
                  block(deltas, layout, n_layers, one, one)[0])
     for l in range(n_layers - 1, 0, -1):

@@ -14,6 +14,7 @@ from .activations import activate
 from .blas import gemm
 from .dropout import drop_out
 from .split import n_blocks, product_rows, product_rows_parallel
+from . import sparse
 
 # Offsets in the hot loops are unsigned: with signed ones numba must allow for
 # negative (wrap-around) indices, which blocks LLVM's vectoriser.
@@ -132,26 +133,38 @@ def activate_rows(z, code, dropout, keys, unit0, hidden):
 
 
 @jit()
-def forward_block(x, params, layout, hidden, out_act, dropout, keys, acts, capacity, threads):
-    """The forward pass of the rows of x, an (m, n_0) matrix: a^l = σ(w^l a^(l−1) + b^l).
+def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, keys, acts, capacity,
+                  threads):
+    """The forward pass of a block of m samples: a^l = σ(w^l a^(l−1) + b^l).
 
-    Activations go to ``acts`` (``scratch(layout, capacity, …)``, m ≤
-    capacity); the output layer is left as z^L if ``out_act`` is identity.
-    Hidden layers are dropped out with the samples' ``keys`` if p =
-    ``dropout`` > 0 (None: no dropout code is compiled).  ``threads`` (None:
-    one) share a large layer's product (``split``).
+    The samples are the rows of x, an (m, n_0) matrix, or (x None) the rows
+    ``rows`` of the CSR matrix ``csr``, whose first layer is c W
+    (``sparse``).  Activations go to ``acts`` (``scratch(layout, capacity,
+    …)``, m ≤ capacity); the output layer is left as z^L if ``out_act`` is
+    identity.  Hidden layers are dropped out with the samples' ``keys`` if p
+    = ``dropout`` > 0 (None: no dropout code is compiled).  ``threads``
+    (None: one) share a large dense layer's product (``split``).
     """
-    sizes = layout[0]
+    sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
-    m = x.shape[0]
+    # One of x and csr is None, and numba prunes only a branch that tests the
+    # None one: hence two ifs, never an else.
+    m = 0
+    if x is not None:
+        m = x.shape[0]
+    if csr is not None:
+        m = rows.shape[0]
     # Layer 1 apart: x may be read-only, the scratch is not, and one variable
     # cannot hold both types.
     for l in range(n_layers):
         z = block(acts, layout, l + 1, m, capacity)
-        if l == 0:
-            weighted_inputs(x, params, layout, l, z, threads)
-        else:
+        if l > 0:
             weighted_inputs(block(acts, layout, l, m, capacity), params, layout, l, z, threads)
+        else:
+            if x is not None:
+                weighted_inputs(x, params, layout, l, z, threads)
+            if csr is not None:
+                sparse.weighted_inputs(csr, rows, params, w_off[0], b_off[0], c, z)
         last = l == n_layers - 1
         activate_rows(z, out_act if last else hidden, dropout, keys, first_unit(sizes, l + 1),
                       not last)

@@ -9,26 +9,33 @@ import numpy as np
 from ._jit import jit
 from .activations import IDENTITY, activate
 from .costs import fn as cost_fn
-from .predict import BLOCK, block_outputs, outputs_scratch
+from .predict import BLOCK, block_outputs, dense_or_csr, outputs_scratch
 from .update import L2
 
 
-@jit()
 def evaluate(X, Y, sample_weight, params, layout, hidden, out_act, cost):
-    """Output activations a^L for the rows of X, and Σ_x w_x C_x (float64).
+    """Output activations a^L for the rows of X (an array or a ``CSR``), and
+    Σ_x w_x C_x (float64).
 
     No regularisation term: the caller adds it, with its own n.
     """
+    dense, csr = dense_or_csr(X)
+    return _evaluate(dense, csr, Y, sample_weight, params, layout, hidden, out_act, cost)
+
+
+@jit()
+def _evaluate(X, csr, Y, sample_weight, params, layout, hidden, out_act, cost):
     sizes = layout[0]
-    n = X.shape[0]
+    n = Y.shape[0]
     out = np.empty((n, sizes[sizes.shape[0] - 1]), dtype=params.dtype)
-    acts, keys = outputs_scratch(layout, params)
+    acts, keys, rows = outputs_scratch(layout, params)
     identity = np.int64(IDENTITY)  # a variable: a constant would compile a Literal variant
     total = 0.0
     for r0 in range(0, n, BLOCK):
         r1 = min(n, r0 + BLOCK)
         # Stop at z^L: the cost is computed from z for numerical stability.
-        block_outputs(X, r0, r1, params, layout, hidden, identity, out, acts, keys)
+        block_outputs(X, csr, r0, r1, params, layout, hidden, identity, out, acts, keys,
+                      rows)
         for r in range(r0, r1):
             total += sample_weight[r] * cost_fn(out[r], Y[r], cost, out_act)
             activate(out[r], out_act)

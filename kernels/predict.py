@@ -1,14 +1,16 @@
 """Prediction over many samples: blocks of rows, one GEMM per layer and block.
 
 Samples are independent: each block of ``BLOCK`` rows goes forward as one
-matrix (``forward.forward_block``) straight from X, no copy.  The threads, if
-any, are BLAS's, inside each product.  A serial loop, not numba's ``prange``:
-a parallel loop took 14 s to compile against 2 s.
+matrix (``forward.forward_block``) straight from X, no copy; from a CSR X
+the first layer takes only the non-zeros (``sparse``).  The threads, if any,
+are BLAS's, inside each product.  A serial loop, not numba's ``prange``: a
+parallel loop took 14 s to compile against 2 s.
 """
 import numpy as np
 
 from ._jit import jit
 from .forward import block, forward_block, scratch
+from .sparse import CSR
 
 BLOCK = 256
 
@@ -28,42 +30,65 @@ def _normalize(out):
             out[j] = 1.0 / n_out
 
 
+def dense_or_csr(X):
+    """(X, None) for an array, (None, X) for a ``CSR``: the kernels' two inputs,
+    one of them None so that numba compiles only the other's code."""
+    return (None, X) if isinstance(X, CSR) else (X, None)
+
+
 @jit()
 def outputs_scratch(layout, params):
-    """(acts, keys): the scratch ``block_outputs`` works in, made once per call."""
+    """(acts, keys, rows): the scratch ``block_outputs`` works in, made once per call."""
     capacity = np.int64(BLOCK)  # a variable: a constant would compile a Literal[int] variant
-    return scratch(layout, capacity, params), np.zeros(capacity, dtype=np.uint64)
+    return (scratch(layout, capacity, params), np.zeros(capacity, dtype=np.uint64),
+            np.empty(capacity, dtype=np.int64))
 
 
 @jit()
-def block_outputs(X, r0, r1, params, layout, hidden, out_act, out, acts, keys):
+def block_outputs(X, csr, r0, r1, params, layout, hidden, out_act, out, acts, keys, rows):
     """out[r] ← a^L (z^L if ``out_act`` is identity) for rows r0 … r1 − 1 of X
-    (at most ``BLOCK``), in the scratch of ``outputs_scratch``."""
+    or, X None, of ``csr`` (at most ``BLOCK``), in the scratch of
+    ``outputs_scratch``."""
     sizes = layout[0]
     n_layers = sizes.shape[0] - 1
     capacity = keys.shape[0]
-    forward_block(X[r0:r1], params, layout, hidden, out_act, None, keys, acts, capacity, None)
-    a = block(acts, layout, n_layers, r1 - r0, capacity)
-    for r in range(r1 - r0):
+    m = r1 - r0
+    # Two ifs on the argument that is None: see ``forward.forward_block``.
+    if X is not None:
+        forward_block(X[r0:r1], None, None, 1.0, params, layout, hidden, out_act, None, keys,
+                      acts, capacity, None)
+    if csr is not None:
+        for s in range(m):
+            rows[s] = r0 + s
+        forward_block(None, csr, rows[:m], 1.0, params, layout, hidden, out_act, None, keys,
+                      acts, capacity, None)
+    a = block(acts, layout, n_layers, m, capacity)
+    for r in range(m):
         for j in range(a.shape[1]):
             out[r0 + r, j] = a[r, j]
 
 
-@jit()
 def predict_outputs(X, params, layout, hidden, out_act, normalize):
     """Output activations a^L for every row of X, shape (n_samples, n_outputs).
 
-    With ``normalize`` each row is divided by its sum, turning independent
-    sigmoid outputs into class probabilities (the book predicts argmax a^L, which
+    X is an (n_samples, n_features) array or a ``CSR`` matrix.  With
+    ``normalize`` each row is divided by its sum, turning independent sigmoid
+    outputs into class probabilities (the book predicts argmax a^L, which
     this keeps).  A row whose outputs all underflowed to 0 becomes uniform.
     """
+    dense, csr = dense_or_csr(X)
+    n = X.indptr.shape[0] - 1 if csr is not None else X.shape[0]
+    return _predict_outputs(dense, csr, n, params, layout, hidden, out_act, normalize)
+
+
+@jit()
+def _predict_outputs(X, csr, n, params, layout, hidden, out_act, normalize):
     sizes = layout[0]
-    n = X.shape[0]
     out = np.empty((n, sizes[sizes.shape[0] - 1]), dtype=params.dtype)
-    acts, keys = outputs_scratch(layout, params)
+    acts, keys, rows = outputs_scratch(layout, params)
     for r0 in range(0, n, BLOCK):
         r1 = min(n, r0 + BLOCK)
-        block_outputs(X, r0, r1, params, layout, hidden, out_act, out, acts, keys)
+        block_outputs(X, csr, r0, r1, params, layout, hidden, out_act, out, acts, keys, rows)
         if normalize:
             for r in range(r0, r1):
                 _normalize(out[r])

@@ -31,6 +31,8 @@ from .dropout import derivative_times_kept, sample_key
 from .forward import as_dtype_of, block, first_unit, forward_block, scratch
 from .forward import weights as weights_of
 from . import split
+from .predict import dense_or_csr
+from .sparse import fold, update_first
 from .split import n_blocks, update_rows, update_rows_parallel
 from .update import L1, regularise, update_biases, update_momentum
 
@@ -126,7 +128,8 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
 
     Parameters
     ----------
-    X : array of shape (n_samples, n_features), C-contiguous
+    X : array of shape (n_samples, n_features), C-contiguous, or ``sparse.CSR``
+        A CSR matrix's first layer takes only its non-zeros (``sparse``).
     Y : array of shape (n_samples, n_outputs)
         Targets, one-hot for classification.
     sample_weight : array of shape (n_samples,)
@@ -171,7 +174,8 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     l1 = codes.penalty == L1
     if sample_weight is not None and np.all(sample_weight == 1.0):
         sample_weight = None
-    return _epoch(X, Y, sample_weight, order, params, velocity, layout, codes.hidden,
+    dense, csr = dense_or_csr(X)
+    return _epoch(dense, csr, Y, sample_weight, order, params, velocity, layout, codes.hidden,
                   codes.out_act, codes.cost, codes.penalty, real(hyper.eta), real(eta_reg),
                   real(1.0 if l1 else 1.0 - eta_reg),
                   real(eta_reg) if l1 and eta_reg != 0.0 else None,
@@ -191,15 +195,24 @@ def _splits(layout, mini_batch_size):
 
 
 @jit()
-def _epoch(X, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost, penalty,
+def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost, penalty,
            eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs, threads):
     """``train_epoch``'s compiled body; ``l1_shrink``, ``momentum``, ``dropout``
-    and ``sample_weight`` are None where the fit does not use them, and
-    ``threads`` where it runs on one thread (no parallel code compiled)."""
+    and ``sample_weight`` are None where the fit does not use them,
+    ``threads`` where it runs on one thread (no parallel code compiled), and
+    one of X and ``csr``."""
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
     n = order.shape[0]
-    x_buf = np.empty((mbs, sizes[0]), dtype=params.dtype)
+    # Two ifs on the argument that is None, never an else: numba prunes only
+    # those (``forward.forward_block``).
+    n_x = 0
+    if X is not None:
+        n_x = sizes[0]
+    x_buf = np.empty((mbs, n_x), dtype=params.dtype)
+    # Sparse input: w¹ = c W (``sparse``), c back to 1 at the epoch's end.
+    c = 1.0
+    buf = np.empty(1, dtype=params.dtype)
     acts = scratch(layout, mbs, params)
     deltas = scratch(layout, mbs, params)
     n_grad = 0
@@ -214,12 +227,18 @@ def _epoch(X, Y, sample_weight, order, params, velocity, layout, hidden, out_act
         m = min(mbs, n - start)
         batch = order[start:start + m]
         x = x_buf[:m]
-        _gather(X, batch, x)
+        if X is not None:
+            _gather(X, batch, x)
         if dropout is not None:
             for s in range(m):
                 keys[s] = sample_key(key, batch[s])
         # Up to z^L: the cost is computed from z, then a^L.
-        forward_block(x, params, layout, hidden, identity, dropout, keys, acts, mbs, threads)
+        if X is not None:
+            forward_block(x, None, None, c, params, layout, hidden, identity, dropout, keys, acts,
+                          mbs, threads)
+        if csr is not None:
+            forward_block(None, csr, batch, c, params, layout, hidden, identity, dropout, keys,
+                          acts, mbs, threads)
         finite = _outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y, sample_weight,
                                      batch, cost, out_act, block(deltas, layout, n_layers, m, mbs),
                                      outputs, costs)
@@ -239,8 +258,14 @@ def _epoch(X, Y, sample_weight, order, params, velocity, layout, hidden, out_act
                 _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale,
                               momentum, penalty, eta_reg, grad, threads)
             else:
-                _update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
-                              momentum, penalty, eta_reg, grad, threads)
+                if X is not None:
+                    _update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
+                                  momentum, penalty, eta_reg, grad, threads)
+                if csr is not None:
+                    c = update_first(csr, batch, d, params, velocity, layout, c, keep, scale,
+                                     l1_shrink, momentum, penalty, eta_reg, grad, buf)
+                    update_biases(params, velocity, layout, l, d, scale, momentum)
+    fold(params, w_off[0], b_off[0], c)
     for k in range(params.shape[0]):
         if not np.isfinite(params[k]):
             return False

@@ -52,17 +52,26 @@ def train(X, Y, order, params, layout, cost="cross_entropy", activation="sigmoid
           penalty="l2", dropout=0.0, key=0, n_threads=1):
     """One ``kernels.train_epoch`` with the book's defaults, BLAS on one thread
     and numba on ``n_threads``, as a fit runs it; returns its finite flag."""
+    n = len(Y)  # X may be a kernels.CSR
     if sample_weight is None:
-        sample_weight = np.ones(len(X), dtype=X.dtype)
+        sample_weight = np.ones(n, dtype=params.dtype)
     if velocity is None:
         velocity = np.zeros_like(params)
-    outputs = np.empty((len(X), layout[0][-1]), dtype=params.dtype)
+    outputs = np.empty((n, layout[0][-1]), dtype=params.dtype)
     with _threads.numba_threads(n_threads), _threads.blas_threads(1):
         return kernels.train_epoch(
             X, Y, sample_weight, order, params, velocity, layout,
             kernels.Codes(*codes(cost, activation), kernels.PENALTIES[penalty]),
-            kernels.Hyper(eta, lmbda, momentum, dropout), np.uint64(key), len(X),
-            mini_batch_size, outputs, np.empty(len(X)), n_threads)
+            kernels.Hyper(eta, lmbda, momentum, dropout), np.uint64(key), n,
+            mini_batch_size, outputs, np.empty(n), n_threads)
+
+
+def as_csr(X, index=np.int32):
+    """X as the kernels' ``CSR`` (scipy's arrays, indices of dtype ``index``)."""
+    import scipy.sparse as sp
+
+    A = sp.csr_matrix(X)
+    return kernels.CSR(A.data, A.indices.astype(index), A.indptr.astype(index))
 
 
 def twin_networks(sizes, cost="cross_entropy", activation="sigmoid", seed=0, dtype=np.float64):
