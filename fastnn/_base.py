@@ -15,12 +15,13 @@ from types import SimpleNamespace
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 from tqdm.auto import tqdm
 
-from . import _checkpoint, _monitor, _rollback, kernels
+from . import _checkpoint, _monitor, _rollback, _sparse, kernels
 from ._params import initial_parameters, make_rng, pack, read_only, unpack
 from ._schedule import Schedule
 from ._threads import blas_threads, numba_threads
@@ -203,9 +204,10 @@ class BaseFastNN(BaseEstimator):
         self._commit(params, velocity, sizes)
         self.__dict__.pop("best_epoch_", None)
         if evaluation is not None:
-            evaluation = (read_only(evaluation[0]), read_only(evaluation[1]), evaluation[2])
+            evaluation = (_sparse.kernel_input(evaluation[0]), read_only(evaluation[1]),
+                          evaluation[2])
         run = SimpleNamespace(
-            X=read_only(X), Y=read_only(Y), y=y, sample_weight=read_only(sample_weight),
+            X=_sparse.training_input(X), Y=read_only(Y), y=y, sample_weight=read_only(sample_weight),
             params=params, velocity=velocity, evaluation=evaluation, checkpoint=checkpoint,
             sizes=sizes, plan=plan,
             layout=kernels.make_layout(sizes)[0], n=X.shape[0],
@@ -367,13 +369,13 @@ class BaseFastNN(BaseEstimator):
             raise ValueError("The model's weights are not finite; refit it with a smaller eta.")
         # Prediction is not the model: BLAS may split its products between threads.
         with numba_threads(self.n_threads) as n_threads, blas_threads(n_threads):
-            outputs = kernels.predict_outputs(read_only(X), params, self._layout(), hidden,
+            outputs = kernels.predict_outputs(_sparse.kernel_input(X), params, self._layout(), hidden,
                                               output, normalize)
         bad = ~np.all(np.isfinite(outputs), axis=1)
         if bad.any():
             raise ValueError(
-                f"{bad.sum()} of {len(X)} rows of X give non-finite outputs (the largest |x| "
-                f"in them is {np.max(np.abs(X[bad])):.3g}): these inputs are far outside what "
+                f"{bad.sum()} of {X.shape[0]} rows of X give non-finite outputs (the largest |x| "
+                f"in them is {_sparse.rows_max_abs(X, bad):.3g}): these inputs are far outside what "
                 "the model can handle.  Scale X as the training data was, or leave those "
                 "rows out.")
         return outputs
@@ -387,9 +389,13 @@ class BaseFastNN(BaseEstimator):
         too big for float64 raises OverflowError: a ValueError here."""
         try:
             with np.errstate(over="ignore", invalid="ignore"):
-                return validate_data(self, *args, **kwargs)
+                validated = validate_data(self, *args, accept_sparse="csr", **kwargs)
         except OverflowError as exc:
             raise ValueError(f"X or y holds a number too large for float64: {exc}.") from None
+        if isinstance(validated, tuple):
+            X, y = validated
+            return (_sparse.canonical(X) if issparse(X) else X), y
+        return _sparse.canonical(validated) if issparse(validated) else validated
 
     def save(self, path):
         """Save the fitted model to ``path``: a .npz of arrays and JSON that
@@ -400,4 +406,5 @@ class BaseFastNN(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = True
         return tags

@@ -20,6 +20,7 @@ import os
 import warnings
 
 import numpy as np
+from scipy.sparse import issparse
 
 FILE = "checkpoint.npz"
 STATE_KEYS = {"epochs": int, "finished": bool, "data": str, "split_seed": (int, type(None)),
@@ -31,11 +32,16 @@ def checkpoint_path(folder):
 
 
 def fingerprint(*arrays):
-    """A hash of the arrays' shapes, dtypes and bytes (None counts too)."""
+    """A hash of the arrays' shapes, dtypes and bytes (None counts too); a
+    sparse matrix's structure (shape, indices, indptr) counts as its values do."""
     digest = hashlib.blake2b(digest_size=16)
     for array in arrays:
         if array is None:
             digest.update(b"none;")
+            continue
+        if issparse(array):
+            digest.update(f"sparse{array.shape}:".encode())
+            digest.update(fingerprint(array.data, array.indices, array.indptr).encode())
             continue
         array = np.ascontiguousarray(array)
         digest.update(f"{array.dtype.str}{array.shape};".encode())

@@ -64,11 +64,11 @@ def monitors(estimator, run):
     if run.evaluation is None:
         return (*train, None, None)
     X_eval, Y_eval, y_eval = run.evaluation
-    ones = read_only(np.ones(X_eval.shape[0], dtype=X_eval.dtype))
+    ones = read_only(np.ones(Y_eval.shape[0], dtype=Y_eval.dtype))
     hidden, out_act, cost = estimator._codes()
     outputs, total = kernels.evaluate(X_eval, Y_eval, ones, run.params, run.layout, hidden,
                                       out_act, cost)
-    n_eval = X_eval.shape[0]
+    n_eval = Y_eval.shape[0]
     return (*train, *_with_score(estimator, total / n_eval + penalty / n_eval, outputs, y_eval))
 
 

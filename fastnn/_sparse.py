@@ -1,0 +1,63 @@
+"""Sparse input: scipy.sparse in, the kernels' ``CSR`` out, nothing densified.
+
+``validate_data(accept_sparse="csr")`` turns CSC, COO and the sparse arrays
+into CSR and refuses NaN and inf in ``.data``; ``canonical`` then sorts the
+indices and sums duplicates (the kernels read each row's non-zeros as a
+plain list) and keeps the index arrays int32 whenever they fit, so that one
+compiled kernel serves scipy's usual matrices.  Dense X with few non-zeros
+(MNIST is 81 % zeros) trains from a CSR copy (``training_input``): the first
+layer then costs what its non-zeros cost (``kernels.sparse``).
+"""
+import numpy as np
+import scipy.sparse as sp
+
+from . import kernels
+from ._params import read_only
+
+# Dense X with a smaller share of non-zeros trains through the sparse first
+# layer.  Measured on a 2-core AMD EPYC (AVX-512), 784-30-10 and 784-100-10,
+# m = 10 and 100: the sparse layer is 1.2-1.3x faster at 19 % non-zeros and
+# 1.3-1.6x slower at 50 %, where BLAS's dense products win (bench/RESULTS.md).
+SPARSE_BELOW = 0.25
+
+_INT32_MAX = np.iinfo(np.int32).max
+
+
+def canonical(X):
+    """X (CSR, validated) with sorted indices, no duplicates and the smallest
+    index dtype that holds them; a copy only where something changes."""
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
+        if not np.all(np.isfinite(X.data)):
+            raise ValueError("X's duplicate entries sum to a non-finite value; they are added "
+                             "as scipy does (X.sum_duplicates()), and must stay finite.")
+    index = np.int32 if max(X.nnz, X.shape[1]) <= _INT32_MAX else np.int64
+    if X.indices.dtype != index or X.indptr.dtype != index:
+        X = sp.csr_matrix((X.data, X.indices.astype(index), X.indptr.astype(index)),
+                          shape=X.shape)
+    return X
+
+
+def kernel_input(X):
+    """What the kernels take for X: a read-only array, or a ``CSR`` of read-only
+    arrays (read-only and writable share one compiled kernel)."""
+    if sp.issparse(X):
+        return kernels.CSR(read_only(X.data), read_only(X.indices), read_only(X.indptr))
+    return read_only(X)
+
+
+def training_input(X):
+    """``kernel_input`` for the training pass: dense X with fewer than
+    ``SPARSE_BELOW`` non-zeros goes in as a CSR copy."""
+    if not sp.issparse(X) and X.size and np.count_nonzero(X) < SPARSE_BELOW * X.size:
+        X = canonical(sp.csr_matrix(X))
+    return kernel_input(X)
+
+
+def rows_max_abs(X, rows):
+    """max |x| over the given rows of X, dense or sparse (for error messages)."""
+    part = X[rows]
+    if sp.issparse(part):
+        return float(abs(part).max()) if part.nnz else 0.0
+    return float(np.max(np.abs(part)))
