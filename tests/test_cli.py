@@ -87,6 +87,35 @@ def test_train_reads_mnist_format_data_with_the_book_split(mnist_like, capsys):
     assert "Training 784-10-10" in out and "500 images" in out and " / 100, cost" in out
 
 
+def test_train_and_evaluate_read_an_svmlight_file_as_sparse_data(tmp_path, capsys):
+    import scipy.sparse as sp
+    from sklearn.datasets import dump_svmlight_file
+
+    # 400 samples, 5,000 features, 10 non-zeros each, in the first half of the
+    # features for class 1 and in the second for class 0: learnable.
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    cols = rng.integers(0, 2500, (400, 10)) + 2500 * (1 - y)[:, None]
+    X = sp.csr_matrix((rng.random(4000), (np.repeat(np.arange(400), 10), cols.ravel())),
+                      shape=(400, 5000))
+    dump_svmlight_file(X, y, str(tmp_path / "toy.svmlight"))
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "toy.svmlight"), "--epochs", "30",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "-30-2 on " in printed and " features): 300 samples" in printed
+    assert float(printed.split("Test accuracy: ")[1].split()[0]) > 0.7
+    assert main(["evaluate", str(out / "model.npz"), "--data", str(tmp_path / "toy.svmlight")]) == 0
+    assert "100 test samples: accuracy" in capsys.readouterr().out
+
+
+def test_a_file_that_is_not_svmlight_is_one_error_line(tmp_path, capsys):
+    (tmp_path / "bad.svm").write_text("1 3:x\n")
+    assert main(["train", "--data", str(tmp_path / "bad.svm")]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("fastnn: error: ") and "not an svmlight/libsvm file" in error
+
+
 @pytest.mark.skipif(not FASHION.is_dir(), reason="Debian's dataset-fashion-mnist is not "
                                                  "installed (/usr/share/datasets/fashion-mnist)")
 def test_train_learns_real_fashion_mnist(capsys):
