@@ -11,7 +11,9 @@ build time, to the dtype the implementation trains in (``DTYPES``); no copy is
 made when it already has it.  ``run`` holds its thread count only while it
 runs: numba's for fastnn, BLAS/OpenMP pools via threadpoolctl for NumPy and
 sklearn, ``torch.set_num_threads`` for PyTorch.  A builder that cannot run
-here raises ``Unavailable`` with the reason (PyTorch not installed).
+here raises ``Unavailable`` with the reason (PyTorch not installed).  X may
+be a scipy.sparse matrix (``bench/sparse.py``): it then stays sparse for
+fastnn, the reference and sklearn, and the other peers are unavailable.
 
 The fastnn kernel call is spelled in ONE place, ``fastnn_epoch``: when
 ``kernels.train_epoch`` gains arguments, only that function changes.
@@ -21,8 +23,9 @@ import warnings
 from contextlib import contextmanager
 
 import numpy as np
+import scipy.sparse as sp
 
-from fastnn import kernels
+from fastnn import _sparse, kernels
 from fastnn._params import initial_parameters, pack
 from fastnn._threads import blas_threads as fastnn_blas_threads
 from fastnn._threads import numba_threads
@@ -34,6 +37,18 @@ ALL_THREADS = os.cpu_count() or 1
 
 class Unavailable(Exception):
     """This implementation cannot run on this machine; the message says why."""
+
+
+def as_dtype(X, dtype):
+    """X in ``dtype``: C-contiguous, or CSR if sparse (no copy if it already is)."""
+    if sp.issparse(X):
+        return sp.csr_matrix(X, dtype=dtype)
+    return np.ascontiguousarray(X, dtype=dtype)
+
+
+def _dense_only(X, name):
+    if sp.issparse(X):
+        raise Unavailable(f"{name} is timed on dense input only")
 
 
 # Online learning (m = 1) is 60,000 updates per epoch: too slow for the NumPy,
@@ -106,20 +121,23 @@ def _train_epoch_call(X, Y, order, params, layout, eta, lmbda, mini_batch_size, 
                           kernels.OUTPUT_ACTIVATIONS["sigmoid"], kernels.COSTS["cross_entropy"],
                           kernels.PENALTIES["l2"])
     hyper = kernels.Hyper(float(eta), float(lmbda), 0.0, 0.0)
-    sample_weight = np.ones(len(X), dtype=X.dtype)
-    velocity = np.zeros(0, dtype=X.dtype)
-    outputs = np.empty((len(X), int(layout[0][-1])), dtype=X.dtype)
-    costs = np.empty(len(X))
+    n = len(Y)
+    sample_weight = np.ones(n, dtype=params.dtype)
+    velocity = np.zeros(0, dtype=params.dtype)
+    outputs = np.empty((n, int(layout[0][-1])), dtype=params.dtype)
+    costs = np.empty(n)
     key = np.uint64(0)
     return lambda: kernels.train_epoch(X, Y, sample_weight, order, params, velocity, layout,
-                                       codes, hyper, key, len(X), mini_batch_size, outputs, costs,
+                                       codes, hyper, key, n, mini_batch_size, outputs, costs,
                                        n_threads)
 
 
 def fastnn_epoch(dtype, default_threads=1):
-    """Builder for fastnn's compiled epoch in ``dtype``, as the estimator runs it."""
+    """Builder for fastnn's compiled epoch in ``dtype``, as the estimator runs it
+    (dense X with few non-zeros, and sparse X, through the sparse first layer)."""
     def build(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=default_threads):
-        X = np.ascontiguousarray(X, dtype=dtype)
+        X = _sparse.training_input(as_dtype(X, dtype) if not sp.issparse(X)
+                                   else _sparse.canonical(as_dtype(X, dtype)))
         Y = np.ascontiguousarray(Y, dtype=dtype)
         sizes = np.asarray(sizes, dtype=np.int64)
         params = pack(*initial_parameters(sizes, "default", np.random.default_rng(0), dtype))
@@ -138,7 +156,7 @@ def fastnn_epoch(dtype, default_threads=1):
 
 def reference_epoch(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=1):
     """``fastnn.reference``: the same algorithm in NumPy, vectorised over the mini-batch."""
-    X = np.ascontiguousarray(X, dtype=np.float64)
+    X = as_dtype(X, np.float64)
     Y = np.ascontiguousarray(Y, dtype=np.float64)
     net = Network.random(list(sizes), np.random.default_rng(0))
 
@@ -157,11 +175,11 @@ def sklearn_epoch(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=1,
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    X = np.ascontiguousarray(X, dtype=dtype)
+    X = as_dtype(X, dtype)
     y = Y.argmax(axis=1)
     clf = MLPClassifier(tuple(sizes[1:-1]), activation="logistic", solver="sgd",
                         batch_size=mini_batch_size, momentum=0.0, nesterovs_momentum=False,
-                        learning_rate_init=eta, alpha=lmbda * mini_batch_size / len(X),
+                        learning_rate_init=eta, alpha=lmbda * mini_batch_size / len(y),
                         max_iter=1, shuffle=True, random_state=0)
 
     def run():
@@ -183,6 +201,7 @@ def torch_epoch(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=1):
             from error
     from torch import nn
 
+    _dense_only(X, "PyTorch")
     X = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
     Y = torch.from_numpy(np.ascontiguousarray(Y, dtype=np.float32))
     order = torch.from_numpy(np.asarray(order, dtype=np.int64))
@@ -224,6 +243,7 @@ def jax_epoch(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=1):
     threads are fixed when JAX is imported: one, whatever ``n_threads``."""
     from . import jax_peer
 
+    _dense_only(X, "JAX")
     try:
         return jax_peer.build(X, Y, sizes, order, eta, lmbda, mini_batch_size)
     except jax_peer.Unavailable as why:

@@ -1,0 +1,251 @@
+"""Sparse input: an epoch whose cost follows the non-zeros, the peers on sparse data, memory.
+
+``python -m bench.sparse`` writes ``bench/SPARSE.json``; ``bench.report``
+renders it into RESULTS.md ("Sparse input").  Four parts, each its own flag
+(all by default); times are medians of interleaved rounds, one thread each:
+
+- ``--density``: the 784-30-10 epoch at m = 10 on MNIST-shaped synthetic
+  data (uniform pixels at random positions) with 100 / 50 / 20 / 5 / 1 %
+  non-zeros, passed as CSR (the sparse first layer) and as a dense array (as
+  a fit trains it: BLAS above ``fastnn._sparse.SPARSE_BELOW``, a CSR copy
+  below).
+- ``--mnist-like``: dense float input, as a fit trains it: Fashion-MNIST
+  (50 % non-zeros) against the same images with non-zero pixels erased at
+  random down to MNIST's 19 %.
+- ``--peers``: high-dimensional sparse data, 20,000 features at 0.5 %, 30
+  hidden neurons, m = 10: fastnn against ``MLPClassifier`` and the NumPy
+  reference, all three fed the same CSR matrix.
+- ``--memory``: a fit on a 200,000 × 100,000 CSR matrix with 0.05 %
+  non-zeros (10 M; 160 GB dense), in a fresh process: the peak RSS the fit
+  adds (``VmHWM`` after resetting it, kernels already compiled and loaded)
+  against the data's and the model's bytes.
+"""
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from . import machine
+from .implementations import IMPLEMENTATIONS, Unavailable, load_data
+from .whole import _table
+
+HERE = Path(__file__).resolve().parent
+ETA, LMBDA = 0.5, 5.0
+DENSITIES = (1.0, 0.5, 0.2, 0.05, 0.01)
+
+
+def random_sparse(n, n_features, density, n_classes=10, seed=0):
+    """(CSR X, one-hot Y): each row has round(density · n_features) uniform
+    values in (0, 1] at distinct random columns, sorted."""
+    rng = np.random.default_rng(seed)
+    per_row = max(1, round(density * n_features))
+    # Sorted draws from n_features − per_row + 1 values, plus 0, 1, 2, …:
+    # distinct, increasing columns without a per-row shuffle.
+    cols = np.sort(rng.integers(0, n_features - per_row + 1, (n, per_row)), axis=1)
+    cols += np.arange(per_row)
+    X = sp.csr_matrix((1.0 - rng.random(n * per_row), cols.ravel(),
+                       np.arange(0, n * per_row + 1, per_row)), shape=(n, n_features))
+    return X, np.eye(n_classes)[rng.integers(0, n_classes, n)]
+
+
+def _medians(runs, rounds, log):
+    """Interleaved rounds of every callable in ``runs`` (after one warm-up each)."""
+    for run in runs.values():
+        run()
+    times = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            began = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - began)
+    out = {name: float(np.median(t)) for name, t in times.items()}
+    for name, t in out.items():
+        log(f"{name}: {t:.3f} s")
+    return out
+
+
+def _epoch(name, X, Y, sizes, m):
+    order = np.random.default_rng(1).permutation(Y.shape[0])
+    return IMPLEMENTATIONS[name](X, Y, sizes, order, ETA, LMBDA, m)
+
+
+def time_densities(rounds, log, n=20_000):
+    runs = {}
+    for density in DENSITIES:
+        X, Y = random_sparse(n, 784, density)
+        runs[f"csr|{density}"] = _epoch("fastnn-f64", X, Y, [784, 30, 10], 10)
+        runs[f"dense|{density}"] = _epoch("fastnn-f64", X.toarray(), Y, [784, 30, 10], 10)
+    return _medians(runs, rounds, log)
+
+
+def time_mnist_like(rounds, log):
+    X, Y, _, _ = load_data()
+    X = X.astype(np.float64)
+    rng = np.random.default_rng(2)
+    erased = X.copy()
+    # Keep each non-zero with probability 0.19 / (share of non-zeros): 19 % left.
+    share = np.count_nonzero(X) / X.size
+    erased[rng.random(X.shape) >= 0.19 / share] = 0.0
+    runs = {}
+    for label, data in (("fashion", X), ("mnist-like", erased)):
+        for sizes in ([784, 30, 10], [784, 100, 10]):
+            shape = "-".join(map(str, sizes))
+            runs[f"{label}|{shape}"] = _epoch("fastnn-f64", data, Y, sizes, 10)
+    out = _medians(runs, rounds, log)
+    out["density"] = {"fashion": share, "mnist-like": np.count_nonzero(erased) / X.size}
+    return out
+
+
+def time_peers(rounds, log, n=20_000, n_features=20_000, density=0.005):
+    X, Y = random_sparse(n, n_features, density)
+    runs, skipped = {}, {}
+    for name in ("fastnn-f64", "fastnn-f32", "reference", "sklearn-mlp"):
+        try:
+            runs[name] = _epoch(name, X, Y, [n_features, 30, 10], 10)
+        except Unavailable as why:
+            skipped[name] = str(why)
+    out = _medians(runs, rounds, log)
+    return {"times": out, "skipped": skipped, "n": n, "n_features": n_features,
+            "density": density}
+
+
+MEMORY_CHILD = r"""
+import json, sys
+import numpy as np
+import scipy.sparse as sp
+from fastnn import FastNN
+sys.path.insert(0, {root!r})
+from bench.sparse import random_sparse
+
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+
+n, n_features, density = {n}, {n_features}, {density}
+X, Y = random_sparse(n, n_features, density)
+y = Y.argmax(axis=1)
+del Y
+FastNN(epochs=1, random_state=0).fit(X[:100], y[:100])  # compiled kernels loaded first
+data = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes + y.nbytes
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")  # the peak RSS (VmHWM) starts again from here
+before = status("VmRSS")
+model = FastNN(epochs=2, random_state=0).fit(X, y)
+peak = status("VmHWM")
+weights = sum(a.nbytes for a in model.coefs_ + model.intercepts_)
+print(json.dumps(dict(added=peak - before, data=data, model=weights, nnz=int(X.nnz))))
+"""
+
+
+def measure_memory(n=200_000, n_features=100_000, density=0.0005):
+    """The fit's added peak RSS and the data's and model's bytes, from a fresh process."""
+    code = MEMORY_CHILD.format(root=str(HERE.parent), n=n, n_features=n_features,
+                               density=density)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=1800)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr[-2000:])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out.update(n=n, n_features=n_features, density=density,
+               ratio=out["added"] / (out["data"] + out["model"]))
+    return out
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench.sparse",
+                                     description=__doc__.split("\n")[0])
+    for part in ("density", "mnist-like", "peers", "memory"):
+        parser.add_argument(f"--{part}", action="store_true")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args(argv)
+    every = not (args.density or args.mnist_like or args.peers or args.memory)
+    began = time.perf_counter()
+
+    def log(message):
+        print(f"[{time.perf_counter() - began:6.0f} s] {message}", file=sys.stderr, flush=True)
+
+    path = HERE / "SPARSE.json"
+    result = json.loads(path.read_text()) if path.exists() else {}
+    result.update(facts=machine.facts(), date=time.strftime("%Y-%m-%d %H:%M %Z"),
+                  commit=machine.git_state(HERE.parent), rounds=args.rounds)
+    if every or args.density:
+        result["density"] = time_densities(args.rounds, log)
+    if every or args.mnist_like:
+        result["mnist_like"] = time_mnist_like(args.rounds, log)
+    if every or args.peers:
+        result["peers"] = time_peers(max(1, args.rounds // 2), log)
+    if every or args.memory:
+        result["memory"] = measure_memory()
+        log(f"memory: {result['memory']}")
+    result["load"] = machine.load_average()
+    path.write_text(json.dumps(result, indent=1, default=str))
+    log(f"wrote {path}")
+    return 0
+
+
+def render_section(path=HERE / "SPARSE.json"):
+    """RESULTS.md's "Sparse input" section, from ``python -m bench.sparse``'s JSON."""
+    if not Path(path).exists():
+        return ["", "## Sparse input", "", "Not measured: run `python -m bench.sparse`."]
+    res = json.loads(Path(path).read_text())
+    cpu = dict(res["facts"]).get("CPU", "?")
+    out = ["", "## Sparse input: cost that follows the non-zeros", "",
+           f"`python -m bench.sparse` ({res['date']}, commit `{res['commit'][0]}`, {cpu}, "
+           f"load {res.get('load')} after), float64, one thread, medians of {res['rounds']} "
+           "interleaved rounds."]
+    dens = res.get("density")
+    if dens:
+        full = dens["dense|1.0"]
+        rows = [(f"{d:.0%}", f"{dens[f'csr|{d}'] * 1e3:.0f} ms",
+                 f"{full / dens[f'csr|{d}']:.2f}×", f"{dens[f'dense|{d}'] * 1e3:.0f} ms",
+                 f"{full / dens[f'dense|{d}']:.2f}×") for d in DENSITIES]
+        out += ["", "**Density**: the 784-30-10 epoch at m = 10 on 20,000 synthetic "
+                "MNIST-shaped samples; speed-up = the dense 100 % epoch's time / this one "
+                "(target: ≥ 3× at 20 %):", "",
+                _table(["non-zeros", "CSR input", "speed-up", "dense input (as fit trains it)",
+                        "speed-up"], rows)]
+    like = res.get("mnist_like")
+    if like:
+        share = like["density"]
+        rows = [(shape, f"{like[f'fashion|{shape}'] * 1e3:.0f} ms",
+                 f"{like[f'mnist-like|{shape}'] * 1e3:.0f} ms",
+                 f"{like[f'fashion|{shape}'] / like[f'mnist-like|{shape}']:.2f}×")
+                for shape in ("784-30-10", "784-100-10")]
+        out += ["", f"**Dense input with MNIST's sparsity**, m = 10: Fashion-MNIST "
+                f"({share['fashion']:.0%} non-zeros) against the same 60,000 images with "
+                f"pixels erased at random to {share['mnist-like']:.0%} (target: ≥ 1.8×):", "",
+                _table(["shape", f"Fashion-MNIST ({share['fashion']:.0%})",
+                        f"erased ({share['mnist-like']:.0%})", "speed-up"], rows)]
+    peers = res.get("peers")
+    if peers:
+        t = peers["times"]
+        base = t["fastnn-f64"]
+        rows = [(name, f"{v:.3f} s", "1" if name == "fastnn-f64" else f"{v / base:.1f}×")
+                for name, v in t.items()]
+        out += ["", f"**Against the peers on sparse data**: {peers['n']:,} samples × "
+                f"{peers['n_features']:,} features at {peers['density']:.1%} non-zeros, "
+                f"{peers['n_features']}-30-10, m = 10, one epoch, the same CSR matrix for all "
+                "(targets: ≥ 20× `MLPClassifier`, ≥ 10× the reference):", "",
+                _table(["implementation", "epoch", "time / fastnn-f64"], rows)]
+        if peers.get("skipped"):
+            out += ["", "Skipped: " + "; ".join(f"`{k}`: {v}" for k, v in peers["skipped"].items())]
+    mem = res.get("memory")
+    if mem:
+        mib = 2 ** 20
+        out += ["", f"**Memory**: `FastNN(epochs=2).fit` on a {mem['n']:,} × "
+                f"{mem['n_features']:,} CSR matrix with {mem['nnz']:,} non-zeros "
+                f"({mem['density']:.2%}; {mem['n'] * mem['n_features'] * 8 / 1e9:.0f} GB dense): "
+                f"the fit added {mem['added'] / mib:.0f} MiB to the peak RSS, for "
+                f"{mem['data'] / mib:.0f} MiB of data and {mem['model'] / mib:.0f} MiB of model: "
+                f"**{mem['ratio']:.2f} × (data + model)** (target ≤ 1.5×)."]
+    return out + [""]
+
+
+if __name__ == "__main__":
+    sys.exit(main())
