@@ -19,12 +19,6 @@ OUTPUT_OF_COST = {"quadratic": "sigmoid", "cross_entropy": "sigmoid", "log_likel
 
 
 @jit()
-def softplus(x):
-    """ln(1 + e^x) without overflow: max(x, 0) + ln(1 + e^−|x|)."""
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
-
-
-@jit()
 def delta(a, y, cost, out_act, out):
     """Write δ^L for one sample into ``out`` (BP1).
 
@@ -45,15 +39,19 @@ def fn(z, y, cost, out_act):
     """C for one sample, computed from the output layer's weighted input z^L.
 
     Working from z rather than a keeps ln finite when a neuron saturates:
-    −ln σ(z) = softplus(−z), −ln(1 − σ(z)) = softplus(z), and
+    −ln σ(z) = softplus(−z), −ln(1 − σ(z)) = softplus(z), with softplus(x) =
+    ln(1 + e^x) = max(x, 0) + ln(1 + e^−|x|) never overflowing, and
     −ln softmax(z)_j = logsumexp(z) − z_j.
     """
     n = z.shape[0]
     total = 0.0
     if cost == CROSS_ENTROPY:
-        # C = −Σ y ln a + (1 − y) ln(1 − a)
+        # C = −Σ y ln a + (1 − y) ln(1 − a).  softplus(±z) share ln(1 + e^−|z|):
+        # computed once, with the very arithmetic of two ``softplus`` calls.
         for j in range(n):
-            total += y[j] * softplus(-z[j]) + (1.0 - y[j]) * softplus(z[j])
+            x = z[j]
+            tail = math.log1p(math.exp(-abs(x)))
+            total += y[j] * (max(-x, 0.0) + tail) + (1.0 - y[j]) * (max(x, 0.0) + tail)
     elif cost == LOG_LIKELIHOOD:
         # C = −Σ y_j ln a_j
         zmax = z[0]
