@@ -483,9 +483,21 @@ def _section_whole(res, med, chart_path):
     return render_section()
 
 
-SECTIONS = (_section_intro, _section_targets, _section_whole, _section_epochs, _section_ratios,
-            _section_gflops, _section_prediction, _section_cold_start, _section_memory,
-            _section_why)
+def _section_sparse(res, med, chart_path):
+    from .sparse import render_section
+
+    return render_section()
+
+
+def _section_text(res, med, chart_path):
+    from .text import render_section
+
+    return render_section()
+
+
+SECTIONS = (_section_intro, _section_targets, _section_whole, _section_sparse, _section_text,
+            _section_epochs, _section_ratios, _section_gflops, _section_prediction,
+            _section_cold_start, _section_memory, _section_why)
 
 
 def render(res, medians, chart_path):

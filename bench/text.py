@@ -87,10 +87,12 @@ def main(argv=None):
     def log(message):
         print(f"[{time.perf_counter() - began:6.0f} s] {message}", file=sys.stderr, flush=True)
 
-    result = run(log, peers=not args.no_peers)
+    path = HERE / "TEXT.json"
+    # --no-peers keeps the peer's row of an earlier run.
+    result = json.loads(path.read_text()) if path.exists() and args.no_peers else {}
+    result.update(run(log, peers=not args.no_peers))
     result.update(facts=machine.facts(), date=time.strftime("%Y-%m-%d %H:%M %Z"),
                   commit=machine.git_state(HERE.parent), load=machine.load_average())
-    path = HERE / "TEXT.json"
     path.write_text(json.dumps(result, indent=1, default=str))
     log(f"wrote {path}")
     return 0

@@ -207,7 +207,8 @@ class BaseFastNN(BaseEstimator):
             evaluation = (_sparse.kernel_input(evaluation[0]), read_only(evaluation[1]),
                           evaluation[2])
         run = SimpleNamespace(
-            X=_sparse.training_input(X), Y=read_only(Y), y=y, sample_weight=read_only(sample_weight),
+            X=_sparse.training_input(X), Y=read_only(Y), y=y,
+            sample_weight=read_only(sample_weight),
             params=params, velocity=velocity, evaluation=evaluation, checkpoint=checkpoint,
             sizes=sizes, plan=plan,
             layout=kernels.make_layout(sizes)[0], n=X.shape[0],
