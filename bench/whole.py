@@ -175,6 +175,7 @@ COMPILE_CHILD = """
 import json, sys, time
 t0 = time.perf_counter()
 import numpy as np
+from scipy import sparse
 from sklearn.datasets import load_digits
 from fastnn import FastNN, FastNNRegressor
 t1 = time.perf_counter()
@@ -196,6 +197,7 @@ fits = {{
     "+ relu": lambda: FastNN(activation="relu", **kw).fit(X, y),
     "+ regressor": lambda: FastNNRegressor(**kw).fit(X, y / 9.0),
     "+ evaluation data": lambda: FastNN(validation_fraction=0.1, **kw).fit(X, y),
+    "+ sparse input (CSR)": lambda: FastNN(**kw).fit(sparse.csr_matrix(X), y),
     "+ first predict": lambda: FastNN(**kw).fit(X, y).predict(X),
 }}
 fits[step]()
@@ -205,7 +207,7 @@ print(json.dumps(dict(imports=t1 - t0, work=time.perf_counter() - t1)))
 COMPILE_STEPS = ("default fit (float64, sigmoid, cross-entropy, L2)", "+ float32",
                  "+ n_threads=2 on a layer that splits", "+ momentum", "+ L1", "+ dropout", "+ sample weights",
                  "+ log-likelihood", "+ tanh", "+ relu", "+ regressor", "+ evaluation data",
-                 "+ first predict")
+                 "+ sparse input (CSR)", "+ first predict")
 
 
 def time_compile(log=print):

@@ -182,16 +182,17 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
                   real(hyper.momentum) if hyper.momentum != 0.0 else None,
                   float(hyper.dropout) if hyper.dropout > 0.0 else None,
                   np.uint64(key), int(mini_batch_size), outputs, costs,
-                  int(n_threads) if n_threads > 1 and _splits(layout, mini_batch_size) else None)
+                  int(n_threads) if n_threads > 1 and _splits(layout, mini_batch_size,
+                                                              csr is not None) else None)
 
 
-def _splits(layout, mini_batch_size):
-    """Whether any layer's products split into blocks (``split.n_blocks``): only
-    then do threads have work to share, and only then is the epoch's
-    threaded variant compiled."""
+def _splits(layout, mini_batch_size, sparse_first):
+    """Whether any dense layer's products split into blocks (``split.n_blocks``;
+    a sparse first layer never does): only then do threads have work to
+    share, and only then is the epoch's threaded variant compiled."""
     sizes = layout[0]
     return any(split.n_blocks(int(mini_batch_size), int(a), int(b)) > 1
-               for a, b in zip(sizes[:-1], sizes[1:]))
+               for a, b in list(zip(sizes[:-1], sizes[1:]))[int(sparse_first):])
 
 
 @jit()

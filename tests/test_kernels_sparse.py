@@ -122,3 +122,17 @@ def test_a_row_without_non_zeros_outputs_what_the_biases_give(sparse_digits):
     params, layout, net = twin_networks([64, 20, 10], seed=6)
     out = kernels.predict_outputs(as_csr(X), params, layout, 0, 0, False)
     np.testing.assert_allclose(out[3], net.feedforward(np.zeros((1, 64)))[0], rtol=1e-14)
+
+
+def test_one_and_two_threads_train_bitwise_identical_models_from_sparse_input(sparse_digits):
+    # w² (300 × 64) splits between the threads; the sparse w¹ runs on one.
+    X, Y = sparse_digits
+    Y = np.hstack([Y] * 7)[:, :64]
+    runs = []
+    for n_threads in (1, 2, 1, 2):
+        params, layout, _ = twin_networks([64, 300, 64], seed=3)
+        order = np.random.default_rng(5).permutation(len(Y))
+        assert train(as_csr(X), Y, order, params, layout, mini_batch_size=64, lmbda=1.0,
+                     n_threads=n_threads)
+        runs.append(params)
+    assert all(np.array_equal(runs[0], other) for other in runs[1:])
