@@ -245,7 +245,9 @@ class BaseFastNN(BaseEstimator):
         plan = run.plan
         with numba_threads(self.n_threads) as n_threads, blas_threads(1), tqdm(
                 total=epochs, unit="epoch", desc=type(self).__name__, leave=False,
-                file=sys.stderr, disable=self.verbose < 2) as progress:
+                # tqdm's own rule for None: no bar where stderr is not a terminal
+                # (CI, nohup, a pipe), where its redraws would garble the log.
+                file=sys.stderr, disable=True if self.verbose < 2 else None) as progress:
             for _ in range(epochs):
                 started = time.perf_counter()
                 order = self._rng.permutation(run.n)

@@ -228,7 +228,7 @@ def build_networks(f, n_values=N_VALUES, *, w=1000.0, train=True, epochs=EPOCHS,
     if train:
         _check_count(epochs, "epochs", "train for at least 1 epoch")
     networks = {}
-    for n in tqdm(n_values, desc="networks", unit="N", file=sys.stderr, disable=not progress):
+    for n in tqdm(n_values, desc="networks", unit="N", file=sys.stderr, disable=None if progress else True):
         networks[n] = (step_network(f, n, w),
                        trained_network(f, n, epochs=epochs, random_state=random_state)
                        if train else None)

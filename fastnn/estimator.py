@@ -81,7 +81,8 @@ _SHARED_DOC = """
     verbose : int, default=0
         1 prints one line per epoch in the book's style (evaluation data if
         there is any, otherwise training data); 2 adds a tqdm progress bar over
-        the epochs (on stderr).
+        the epochs on stderr when it is a terminal (tqdm's convention: in a
+        log or a pipe the bar's redraws would garble the lines, so none).
     checkpoint_dir : str, path-like or None, default=None
         ``fit`` saves a checkpoint here (``checkpoint.npz``, written
         atomically) every ``checkpoint_every`` epochs and at the end;

@@ -27,6 +27,8 @@ def learning_curves(history, path, score="accuracy", title=None):
     path
     """
     plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     figure, (cost_axes, score_axes) = plt.subplots(1, 2, figsize=(10, 4))
     for axes, key, label in ((cost_axes, "cost", "cost"), (score_axes, score, score)):
         for data, style in (("train", "-"), ("eval", "--")):
@@ -35,6 +37,8 @@ def learning_curves(history, path, score="accuracy", title=None):
                 epochs = np.arange(len(values))
                 axes.plot(epochs, values, style, label=f"{data} {label}")
         axes.set_xlabel("epoch")
+        # Epochs are whole: no 0.5 or 1.5 ticks on a short run.
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_ylabel(label)
         axes.grid(alpha=0.3)
         axes.legend()

@@ -299,9 +299,19 @@ def test_command_prints_both_tables_and_writes_four_figures(tmp_path, capsys):
         assert_png_not_blank(out / name)
 
 
-def test_command_shows_progress_on_stderr(tmp_path, capsys):
+def test_command_shows_progress_on_a_terminal_stderr_only(tmp_path, capsys, monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
     approx.command(parse(["--out", str(tmp_path), "--n", "5", "--no-train"]))
-    assert "networks" in capsys.readouterr().err
+    assert "networks" not in capsys.readouterr().err  # a log: no bar
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    approx.command(parse(["--out", str(tmp_path), "--n", "5", "--no-train"]))
+    assert "networks" in sys.stderr.getvalue()
 
 
 def test_command_without_matplotlib_prints_tables_and_one_skip_line(tmp_path, capsys,

@@ -1,4 +1,6 @@
+import io
 import pickle
+import sys
 
 import numba
 import numpy as np
@@ -155,13 +157,28 @@ def test_verbose_prints_one_book_style_line_per_epoch(digits, capsys):
     assert lines[0].startswith("Epoch 0: ") and " / 100, " in lines[0]
 
 
-def test_verbose_2_adds_a_progress_bar_on_stderr(digits, capsys):
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_verbose_2_adds_a_progress_bar_on_a_terminal_stderr(digits, capsys, monkeypatch):
     X, y = digits
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
     FastNN(verbose=2, **FAST).fit(X[:300], y[:300])
+    assert [line[:8] for line in capsys.readouterr().out.splitlines()] == [
+        "Epoch 0:", "Epoch 1:", "Epoch 2:"]
+    assert "FastNN: " in terminal.getvalue() and "/3 [" in terminal.getvalue()
+
+
+def test_verbose_2_in_a_log_prints_the_epoch_lines_without_a_bar(digits, capsys):
+    X, y = digits
+    FastNN(verbose=2, **FAST).fit(X[:300], y[:300])  # capsys: stderr is not a terminal
     captured = capsys.readouterr()
     assert [line[:8] for line in captured.out.splitlines()] == ["Epoch 0:", "Epoch 1:",
                                                                 "Epoch 2:"]
-    assert "FastNN: " in captured.err and "/3 [" in captured.err
+    assert captured.err == ""
 
 
 # Bad input: a clear ValueError, and a failed fit leaves nothing behind.

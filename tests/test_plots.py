@@ -16,6 +16,16 @@ def test_learning_curves_draw_a_png(tmp_path):
     assert_png_not_blank(plots.learning_curves(HISTORY, tmp_path / "curves.png"))
 
 
+def test_learning_curves_of_three_epochs_label_only_whole_epochs(tmp_path, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(plots, "save_figure", lambda figure, path: drawn.append(figure))
+    plots.learning_curves(HISTORY, tmp_path / "curves.png")
+    for axes in drawn[0].axes:
+        axes.figure.canvas.draw()
+        visible = [t for t in axes.get_xticks() if axes.get_xlim()[0] <= t <= axes.get_xlim()[1]]
+        assert visible and all(float(t).is_integer() for t in visible)
+
+
 def test_misclassified_draws_a_png_even_with_no_mistakes(tmp_path):
     X = np.random.default_rng(0).random((5, 64))
     y = np.arange(5)
