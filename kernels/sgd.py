@@ -32,6 +32,7 @@ from .forward import as_dtype_of, block, first_unit, forward_block, scratch
 from .forward import weights as weights_of
 from . import split
 from .predict import dense_or_csr
+from .prefetch import prefetch
 from .sparse import fold, update_first
 from .split import n_blocks, update_rows, update_rows_parallel
 from .update import L1, regularise, update_biases, update_momentum
@@ -53,6 +54,29 @@ def _gather(X, batch, x):
         row = batch[s]
         for j in range(x.shape[1]):
             x[s, j] = X[row, j]
+
+
+@jit()
+def _prefetch_rows(X, csr, Y, outputs, costs, order, start, mbs):
+    """Cache hints for the mini-batch at ``start`` (the next one): its samples'
+    first line of X, rows of Y, outputs and costs; from a CSR matrix its
+    non-zeros, and the row pointers of the mini-batch after it (``prefetch``)."""
+    n = order.shape[0]
+    n_out = Y.shape[1]
+    for s in range(start, min(n, start + mbs)):
+        row = order[s]
+        prefetch(Y, row * n_out)
+        prefetch(outputs, row * n_out)
+        prefetch(costs, row)
+        if X is not None:
+            prefetch(X, row * X.shape[1])
+        if csr is not None:
+            k = csr.indptr[row]
+            prefetch(csr.data, k)
+            prefetch(csr.indices, k)
+    if csr is not None:
+        for s in range(start + mbs, min(n, start + 2 * mbs)):
+            prefetch(csr.indptr, order[s])
 
 
 @jit()
@@ -227,6 +251,7 @@ def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, ou
     for start in range(0, n, mbs):
         m = min(mbs, n - start)
         batch = order[start:start + m]
+        _prefetch_rows(X, csr, Y, outputs, costs, order, start + mbs, mbs)
         x = x_buf[:m]
         if X is not None:
             _gather(X, batch, x)

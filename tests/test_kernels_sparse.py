@@ -127,7 +127,7 @@ def test_a_row_without_non_zeros_outputs_what_the_biases_give(sparse_digits):
 def test_one_and_two_threads_train_bitwise_identical_models_from_sparse_input(sparse_digits):
     # w² (300 × 64) splits between the threads; the sparse w¹ runs on one.
     X, Y = sparse_digits
-    Y = np.hstack([Y] * 7)[:, :64]
+    Y = np.ascontiguousarray(np.hstack([Y] * 7)[:, :64])
     runs = []
     for n_threads in (1, 2, 1, 2):
         params, layout, _ = twin_networks([64, 300, 64], seed=3)
