@@ -11,7 +11,6 @@ import os
 import sys
 import time
 import warnings
-from types import SimpleNamespace
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,8 +21,9 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from tqdm.auto import tqdm
 
 from . import _checkpoint, _monitor, _rollback, _sparse, kernels
-from ._params import initial_parameters, make_rng, pack, read_only, unpack
+from ._params import initial_parameters, make_rng, pack, unpack
 from ._schedule import Schedule
+from ._state import TrainingRun
 from ._threads import blas_threads, numba_threads
 
 
@@ -203,20 +203,10 @@ class BaseFastNN(BaseEstimator):
             plan.restore(checkpoint["schedule"], best_params)
         self._commit(params, velocity, sizes)
         self.__dict__.pop("best_epoch_", None)
-        if evaluation is not None:
-            evaluation = (_sparse.kernel_input(evaluation[0]), read_only(evaluation[1]),
-                          evaluation[2])
-        run = SimpleNamespace(
-            X=_sparse.training_input(X), Y=read_only(Y), y=y,
-            sample_weight=read_only(sample_weight),
-            params=params, velocity=velocity, evaluation=evaluation, checkpoint=checkpoint,
-            sizes=sizes, plan=plan,
-            layout=kernels.make_layout(sizes)[0], n=X.shape[0],
-            codes=kernels.Codes(*self._codes(), kernels.PENALTIES[self.penalty]),
-            mini_batch_size=min(self.mini_batch_size, X.shape[0]),
-            # What the epoch's training pass saw: the training monitors.
-            outputs=np.empty((X.shape[0], sizes[-1]), dtype=params.dtype),
-            costs=np.empty(X.shape[0]))
+        run = TrainingRun.start(X, Y, y, sample_weight, params, velocity, evaluation, checkpoint,
+                                sizes, plan,
+                                kernels.Codes(*self._codes(), kernels.PENALTIES[self.penalty]),
+                                self.mini_batch_size)
         run.last = _rollback.Snapshot(self, plan)
         return run
 

@@ -21,7 +21,6 @@ from numbers import Integral, Real
 import numpy as np
 from tqdm import tqdm
 
-from ._params import make_rng, pack
 from ._plot import HINT, PlotUnavailable, pyplot
 from .estimator import FastNNRegressor
 
@@ -369,24 +368,8 @@ def _values(f, x):
 
 
 def _fitted_network(weights, biases):
-    """A ``FastNNRegressor`` fitted to the float64 layers given, without training.
-
-    It holds every attribute a fit leaves, so that ``predict``, ``score``,
-    ``save`` / ``load`` and ``warm_start`` treat it as any fitted model.
-    """
-    sizes = np.array([weights[0].shape[0], *(b.shape[0] for b in biases)], dtype=np.int64)
-    network = FastNNRegressor(hidden_layer_sizes=tuple(int(n) for n in sizes[1:-1]),
-                              activation="sigmoid", random_state=0)
-    params = pack(weights, biases)
-    network._set_parameters(params, sizes)
-    network.n_features_in_ = int(sizes[0])
-    network.n_iter_ = 0
-    network.history_ = {key: [] for key in network._history_keys()}
-    network.loss_curve_ = network.history_["train_cost"]
-    network._rng = make_rng(network.random_state)
-    network._velocity = np.zeros_like(params)
-    network._y_1d = True
-    return network
+    """A ``FastNNRegressor`` fitted to the float64 layers given, without training."""
+    return FastNNRegressor.from_layers(weights, biases, activation="sigmoid", random_state=0)
 
 
 def _in_units_of_x(network, k, mean):
@@ -396,5 +379,4 @@ def _in_units_of_x(network, k, mean):
     network.coefs_ = [INPUT_SCALE * w, v / k]
     network.intercepts_ = [b - 0.5 * INPUT_SCALE * w[0], c / k + mean]
     # Momentum in the old units would be wrong for a warm-started fit on x.
-    network._velocity = np.zeros_like(network._velocity)
-    return network
+    return network.reset_momentum()

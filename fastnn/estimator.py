@@ -9,9 +9,11 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
 
 from . import kernels
 from ._base import BaseFastNN
+from ._params import make_rng, pack
 
 _SHARED_DOC = """
     hidden_layer_sizes : tuple of int, default=(30,)
@@ -364,6 +366,48 @@ class FastNNRegressor(RegressorMixin, BaseFastNN):
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch of SGD on (X, y), continuing from the current weights."""
         return self._fit(X, y, sample_weight, None, incremental=True)
+
+    @classmethod
+    def from_layers(cls, weights, biases, **params):
+        """A regressor fitted to the layers given, without training (ch. 4's
+        hand-built networks).
+
+        Parameters
+        ----------
+        weights : list of arrays of shape (fan_in, fan_out)
+            w^l for each layer, as ``coefs_``.
+        biases : list of arrays of shape (fan_out,)
+            b^l for each layer, as ``intercepts_``; the output layer is one neuron.
+        **params
+            Estimator parameters (``activation``, ``random_state``, …);
+            ``hidden_layer_sizes`` follows from the layers.
+
+        Returns
+        -------
+        FastNNRegressor
+            With every attribute a fit leaves (no epochs in ``history_``), so
+            that ``predict``, ``score``, ``save``/``load`` and ``warm_start``
+            treat it as any fitted model.
+        """
+        sizes = np.array([weights[0].shape[0], *(b.shape[0] for b in biases)], dtype=np.int64)
+        network = cls(**{**params, "hidden_layer_sizes": tuple(int(n) for n in sizes[1:-1])})
+        flat = pack(weights, biases)
+        network._set_parameters(flat, sizes)
+        network.n_features_in_ = int(sizes[0])
+        network.n_iter_ = 0
+        network.history_ = {key: [] for key in network._history_keys()}
+        network.loss_curve_ = network.history_["train_cost"]
+        network._rng = make_rng(network.random_state)
+        network._velocity = np.zeros_like(flat)
+        network._y_1d = True
+        return network
+
+    def reset_momentum(self):
+        """Forget momentum's velocity (zeros), as after a change of the inputs'
+        units: a warm-started fit then starts momentum afresh."""
+        check_is_fitted(self)
+        self._velocity = np.zeros_like(self._velocity)
+        return self
 
     def _cost_name(self):
         return "quadratic"

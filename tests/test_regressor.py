@@ -98,3 +98,26 @@ def test_the_score_of_a_prediction_too_large_to_square_is_minus_infinity_without
         score = reg.score(X, [0.0, 1.0])
     assert np.all(np.isfinite(predictions)) and np.abs(predictions).max() > 1e200
     assert score == -np.inf
+
+
+def test_from_layers_is_a_fitted_regressor_that_computes_its_layers():
+    from fastnn.reference import Network
+
+    rng = np.random.default_rng(0)
+    weights = [rng.standard_normal((1, 4)), rng.standard_normal((4, 1))]
+    biases = [rng.standard_normal(4), rng.standard_normal(1)]
+    reg = FastNNRegressor.from_layers(weights, biases, random_state=3)
+    assert reg.hidden_layer_sizes == (4,) and reg.n_iter_ == 0 and reg.random_state == 3
+    x = np.linspace(0, 1, 7)[:, None]
+    expected = Network(weights, biases, cost="quadratic", output="identity").feedforward(x)
+    np.testing.assert_allclose(reg.predict(x), expected[:, 0], rtol=1e-12)
+    reg.set_params(warm_start=True, epochs=1).fit(x, np.sin(x).ravel())  # trains on from there
+    assert reg.n_iter_ == 1
+
+
+def test_reset_momentum_zeroes_the_velocity_a_warm_start_continues():
+    x = np.linspace(0, 1, 50)[:, None]
+    reg = FastNNRegressor(momentum=0.9, epochs=2, random_state=0).fit(x, x.ravel())
+    assert np.any(reg._velocity != 0)
+    assert reg.reset_momentum() is reg
+    assert not np.any(reg._velocity != 0)
