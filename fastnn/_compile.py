@@ -23,21 +23,25 @@ OPTIONS = {"momentum": dict(momentum=0.5), "l1": dict(penalty="l1", lmbda=1.0),
            "dropout": dict(dropout=0.2), "sample_weight": {}}
 
 
-def variants(dtypes, every_option, threads=False):
+def variants(dtypes, every_option, threads=False, sparse=False):
     """(label, dtype, options) to compile: the default fit per dtype, with
-    ``every_option`` each combination of ``OPTIONS``, and with ``threads``
-    the same on several threads (the epoch whose large layers' products
-    ``kernels.split`` shares between threads)."""
+    ``every_option`` each combination of ``OPTIONS``, with ``threads`` the
+    same on several threads (the epoch whose large layers' products
+    ``kernels.split`` shares between threads), and with ``sparse`` all of
+    that again on sparse input (the sparse first layer, which dense input
+    with few non-zeros uses too)."""
     names = list(OPTIONS)
     sets = [()] if not every_option else [combo for k in range(len(names) + 1)
                                           for combo in itertools.combinations(names, k)]
-    for on_threads in (False, True) if threads else (False,):
-        for dtype in dtypes:
-            for combo in sets:
-                combo = (*combo, "threads") if on_threads else combo
-                label = f"{dtype} fit, evaluation and prediction" if not combo else \
-                    f"{dtype} fit with {' + '.join(combo)}"
-                yield label, dtype, combo
+    for on_sparse in (False, True) if sparse else (False,):
+        for on_threads in (False, True) if threads else (False,):
+            for dtype in dtypes:
+                for combo in sets:
+                    combo = (*combo, *(("threads",) if on_threads else ()),
+                             *(("sparse input",) if on_sparse else ()))
+                    label = f"{dtype} fit, evaluation and prediction" if not combo else \
+                        f"{dtype} fit with {' + '.join(combo)}"
+                    yield label, dtype, combo
 
 
 def compile_variant(dtype, combo):
@@ -51,8 +55,13 @@ def compile_variant(dtype, combo):
     for name in combo:
         params.update(OPTIONS.get(name, {}))
     if "threads" in combo:
-        # A layer and mini-batch that split (kernels.split), on two threads.
-        params.update(hidden_layer_sizes=(4096,), mini_batch_size=40, n_threads=2)
+        # Layers and a mini-batch that split (kernels.split), on two threads:
+        # 6 x 4096 on dense input, 4096 x 4 after a sparse first layer.
+        params.update(hidden_layer_sizes=(4096, 4), mini_batch_size=40, n_threads=2)
+    if "sparse input" in combo:
+        from scipy.sparse import csr_matrix
+
+        X = csr_matrix(np.where(X < 0.5, 0, X))
     weights = rng.random(40) + 0.5 if "sample_weight" in combo else None
     clf = FastNN(epochs=1, random_state=0, **params)
     clf.fit(X, y, sample_weight=weights, eval_set=(X, y))
@@ -67,9 +76,13 @@ def add_arguments(command):
                          help="also the epoch that shares a large layer's products between "
                               "threads (fits of >= 16,384-weight layers, mini-batches >= 32, "
                               "n_threads > 1)")
+    command.add_argument("--sparse", action="store_true",
+                         help="also the same on sparse input (scipy.sparse X, and dense X "
+                              "with under 25%% non-zeros)")
     command.add_argument("--all", action="store_true",
                          help="both dtypes, every combination of momentum, L1, dropout "
-                              "and sample weights, on one thread and several (64 variants)")
+                              "and sample weights, on one thread and several, dense and "
+                              "sparse input (128 variants)")
 
 
 def command(args):
@@ -78,7 +91,8 @@ def command(args):
         raise OSError("no writable numba cache folder: set NUMBA_CACHE_DIR to one, or make "
                       "~/.cache/fastnn writable")
     dtypes = DTYPES if args.all else tuple(dict.fromkeys(args.dtype))
-    todo = list(variants(dtypes, args.all, threads=args.all or args.threads))
+    todo = list(variants(dtypes, args.all, threads=args.all or args.threads,
+                         sparse=args.all or args.sparse))
     print(f"fastnn compile: {len(todo)} variant(s) into {folder}", flush=True)
     started = time.perf_counter()
     for i, (label, dtype, combo) in enumerate(todo, 1):

@@ -126,7 +126,12 @@ def _save(estimator, path, extra):
         del metadata["attributes"][name]
     text = json.dumps(metadata, ensure_ascii=False).encode("utf-8")
     arrays[METADATA] = np.frombuffer(text, dtype=np.uint8)
-    atomic_write(path, lambda file: np.savez(file, allow_pickle=False, **arrays))
+    # Numbers only, so nothing is pickled.  (np.savez takes allow_pickle= only
+    # from NumPy 2.1; before, the keyword would be saved as an array.)
+    objects = sorted(name for name, a in arrays.items() if np.asarray(a).dtype.hasobject)
+    if objects:
+        raise TypeError(f"fastnn.save stores numbers only; {objects} hold Python objects.")
+    atomic_write(path, lambda file: np.savez(file, **arrays))
 
 
 def load(path):

@@ -45,9 +45,23 @@ def test_all_is_both_dtypes_times_every_combination_of_the_four_options_and_thre
     assert "float32 fit with momentum + l1 + dropout + sample_weight + threads" in labels
 
 
-def test_the_threads_variant_compiles_the_epoch_that_splits_between_threads(epoch_calls):
-    _compile.compile_variant("float64", ("threads",))
+def test_all_with_sparse_input_doubles_the_variants():
+    labels = [label for label, _, _ in _compile.variants(_compile.DTYPES, every_option=True,
+                                                          threads=True, sparse=True)]
+    assert len(labels) == len(set(labels)) == 2 * 2 ** 4 * 2 * 2
+    assert "float64 fit with l1 + threads + sparse input" in labels
+
+
+@pytest.mark.parametrize("combo", [("threads",), ("threads", "sparse input")])
+def test_the_threads_variant_compiles_the_epoch_that_splits_between_threads(epoch_calls,
+                                                                            combo):
+    _compile.compile_variant("float64", combo)
     assert [args[-1] for args in epoch_calls] == [2]
+
+
+def test_the_sparse_variant_compiles_the_epoch_on_csr_input(epoch_calls):
+    _compile.compile_variant("float32", ("sparse input",))
+    assert [(args[0] is None, args[1] is not None) for args in epoch_calls] == [(True, True)]
 
 
 def test_the_default_is_one_float64_variant():

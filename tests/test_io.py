@@ -48,9 +48,10 @@ def read_raw(path):
 
 def rewrite(path, arrays, metadata, compressed=False):
     text = json.dumps(metadata).encode("utf-8")
-    # allow_pickle=True only so the hostile object-array file can be written.
+    # savez pickles the hostile object-array file's array (its default; the
+    # allow_pickle keyword exists only from NumPy 2.1).
     (np.savez_compressed if compressed else np.savez)(
-        path, allow_pickle=True, **arrays, **{fio.METADATA: np.frombuffer(text, dtype=np.uint8)})
+        path, **arrays, **{fio.METADATA: np.frombuffer(text, dtype=np.uint8)})
     return path
 
 
