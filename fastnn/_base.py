@@ -7,24 +7,32 @@ scikit-learn's ``loss_curve_``), and on the evaluation data after the epoch.
 Early stopping, the η schedule, divergence and Ctrl-C are decided here,
 between epochs, in Python.
 """
+from __future__ import annotations
+
 import os
 import sys
 import time
 import warnings
 from numbers import Integral, Real
+from typing import Optional, Tuple
 
 import numpy as np
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 from tqdm.auto import tqdm
 
-from . import _checkpoint, _monitor, _rollback, _sparse, kernels
+from . import _checkpoint, _monitor, _rollback, _sparse, kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
 from ._params import initial_parameters, make_rng, pack, unpack
 from ._schedule import Schedule
 from ._state import TrainingRun
 from ._threads import blas_threads, numba_threads
+from ._typing import ArrayLike, MatrixLike, PathLike
 
 
 class BaseFastNN(BaseEstimator):
@@ -84,8 +92,10 @@ class BaseFastNN(BaseEstimator):
         return self
 
     @classmethod
-    def resume(cls, checkpoint_dir, X, y, sample_weight=None, eval_set=None, *, n_threads=None,
-               verbose=None):
+    def resume(cls, checkpoint_dir: PathLike, X: MatrixLike, y: ArrayLike,
+               sample_weight: Optional[ArrayLike] = None,
+               eval_set: Optional[Tuple[MatrixLike, ArrayLike]] = None, *,
+               n_threads: Optional[int] = None, verbose: Optional[int] = None) -> BaseFastNN:
         """Continue a ``fit`` from the checkpoint it left in ``checkpoint_dir``.
 
         The result is bitwise the model the fit would have given had it never
@@ -362,14 +372,14 @@ class BaseFastNN(BaseEstimator):
             raise ValueError("The model's weights are not finite; refit it with a smaller eta.")
         # Prediction is not the model: BLAS may split its products between threads.
         with numba_threads(self.n_threads) as n_threads, blas_threads(n_threads):
-            outputs = kernels.predict_outputs(_sparse.kernel_input(X), params, self._layout(), hidden,
-                                              output, normalize)
+            outputs = kernels.predict_outputs(_sparse.kernel_input(X), params, self._layout(),
+                                              hidden, output, normalize)
         bad = ~np.all(np.isfinite(outputs), axis=1)
         if bad.any():
             raise ValueError(
                 f"{bad.sum()} of {X.shape[0]} rows of X give non-finite outputs (the largest |x| "
-                f"in them is {_sparse.rows_max_abs(X, bad):.3g}): these inputs are far outside what "
-                "the model can handle.  Scale X as the training data was, or leave those "
+                f"in them is {_sparse.rows_max_abs(X, bad):.3g}): these inputs are far outside "
+                "what the model can handle.  Scale X as the training data was, or leave those "
                 "rows out.")
         return outputs
 
@@ -390,7 +400,7 @@ class BaseFastNN(BaseEstimator):
             return (_sparse.canonical(X) if issparse(X) else X), y
         return _sparse.canonical(validated) if issparse(validated) else validated
 
-    def save(self, path):
+    def save(self, path: PathLike) -> None:
         """Save the fitted model to ``path``: a .npz of arrays and JSON that
         ``fastnn.load`` reads back without running any code (see ``fastnn.io``)."""
         from .io import save

@@ -12,16 +12,20 @@ The two caveats of the chapter show up too: the approximation is only
 approximate (the error shrinks as N grows, it does not vanish), and only for
 continuous f (``unit_step`` keeps a sup error of at least 0.4 whatever N is).
 """
+from __future__ import annotations
+
 import math
 import os
 import sys
 from collections import namedtuple
 from numbers import Integral, Real
+from typing import Callable, Dict, Iterable, List, Optional, Tuple
 
 import numpy as np
 from tqdm import tqdm
 
 from ._plot import HINT, PlotUnavailable, pyplot
+from ._typing import ArrayLike
 from .estimator import FastNNRegressor
 
 # The fine grid for sup errors: 10,001 evenly spaced points, plus x = ½ − 10⁻⁹,
@@ -37,9 +41,13 @@ TARGET_SCALE = 3.5
 # One line of ``sup_error_table``: N and max|g − f| of both networks (``trained``
 # is None when no network was trained).
 Row = namedtuple("Row", "n hand_built trained")
+# build_networks' result: {N: (hand-built network, trained network or None)}.
+Networks = Dict[int, Tuple[FastNNRegressor, Optional[FastNNRegressor]]]
+# f, the function to approximate: elementwise on an array of x in [0, 1].
+Target = Callable[[np.ndarray], ArrayLike]
 
 
-def chapter_function(x):
+def chapter_function(x: ArrayLike) -> np.ndarray:
     """The chapter's example, f(x) = 0.2 + 0.4x² + 0.3x·sin(15x) + 0.05·cos(50x).
 
     Its slope reaches |f'| ≈ 7.0 on [0, 1]; the cos(50x) wiggle has period 0.13.
@@ -48,7 +56,7 @@ def chapter_function(x):
     return 0.2 + 0.4 * x ** 2 + 0.3 * x * np.sin(15 * x) + 0.05 * np.cos(50 * x)
 
 
-def unit_step(x):
+def unit_step(x: ArrayLike) -> np.ndarray:
     """1 for x ≥ ½, else 0: the discontinuous target of the second caveat.
 
     No network here can come within 0.4 of it everywhere, whatever N.  Each
@@ -68,7 +76,7 @@ def unit_step(x):
     return (np.asarray(x, dtype=np.float64) >= 0.5).astype(np.float64)
 
 
-def step_network(f, n_steps, w=1000.0):
+def step_network(f: Target, n_steps: int, w: float = 1000.0) -> FastNNRegressor:
     r"""The one-hidden-layer network of ch. 4 that follows f on [0, 1], built by hand.
 
     Hidden neuron j has weight w and bias b_j = −w s_j, so it is a step at
@@ -120,7 +128,8 @@ def step_network(f, n_steps, w=1000.0):
                            biases=[-float(w) * steps, heights[:1]])
 
 
-def trained_network(f, n_hidden, *, epochs=EPOCHS, random_state=0):
+def trained_network(f: Target, n_hidden: int, *, epochs: int = EPOCHS,
+                    random_state: int = 0) -> FastNNRegressor:
     r"""A ``FastNNRegressor`` with N tanh neurons trained by SGD on samples of f.
 
     Mini-batches of m = 10 from f at 1,000 evenly spaced x in [0, 1], quadratic
@@ -182,7 +191,7 @@ def trained_network(f, n_hidden, *, epochs=EPOCHS, random_state=0):
     return _in_units_of_x(network, k, mean)
 
 
-def sup_error(network, f, grid=GRID):
+def sup_error(network: FastNNRegressor, f: Target, grid: np.ndarray = GRID) -> float:
     """max |g(x) − f(x)| over the x of ``grid``, g being the network's prediction.
 
     Parameters
@@ -200,8 +209,9 @@ def sup_error(network, f, grid=GRID):
     return float(np.max(np.abs(network.predict(grid[:, None]) - _values(f, grid))))
 
 
-def build_networks(f, n_values=N_VALUES, *, w=1000.0, train=True, epochs=EPOCHS,
-                   random_state=0, progress=False):
+def build_networks(f: Target, n_values: Iterable[int] = N_VALUES, *, w: float = 1000.0,
+                   train: bool = True, epochs: int = EPOCHS, random_state: int = 0,
+                   progress: bool = False) -> Networks:
     """{N: (hand-built network, trained network or None)} for each N.
 
     Parameters
@@ -227,21 +237,23 @@ def build_networks(f, n_values=N_VALUES, *, w=1000.0, train=True, epochs=EPOCHS,
     if train:
         _check_count(epochs, "epochs", "train for at least 1 epoch")
     networks = {}
-    for n in tqdm(n_values, desc="networks", unit="N", file=sys.stderr, disable=None if progress else True):
+    for n in tqdm(n_values, desc="networks", unit="N", file=sys.stderr,
+                  disable=None if progress else True):
         networks[n] = (step_network(f, n, w),
                        trained_network(f, n, epochs=epochs, random_state=random_state)
                        if train else None)
     return networks
 
 
-def error_rows(f, networks):
+def error_rows(f: Target, networks: Networks) -> List[Row]:
     """A ``Row`` of sup errors for each N of ``build_networks``' result."""
     return [Row(n, sup_error(hand, f), None if trained is None else sup_error(trained, f))
             for n, (hand, trained) in networks.items()]
 
 
-def sup_error_table(f, n_values=N_VALUES, *, w=1000.0, train=True, epochs=EPOCHS,
-                    random_state=0, progress=False):
+def sup_error_table(f: Target, n_values: Iterable[int] = N_VALUES, *, w: float = 1000.0,
+                    train: bool = True, epochs: int = EPOCHS, random_state: int = 0,
+                    progress: bool = False) -> List[Row]:
     """Rows (N, hand-built max|g − f|, trained max|g − f| or None) on ``GRID``.
 
     The parameters are those of ``build_networks``.  The hand-built error
@@ -265,7 +277,7 @@ def sup_error_table(f, n_values=N_VALUES, *, w=1000.0, train=True, epochs=EPOCHS
                                         random_state=random_state, progress=progress))
 
 
-def format_table(rows):
+def format_table(rows: Iterable[Row]) -> str:
     """The rows of ``sup_error_table`` as plain text, one line per N."""
     def cell(error):
         return "-" if error is None else f"{error:.4f}"

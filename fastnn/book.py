@@ -11,17 +11,20 @@ from the book's repository (``book_figures/``, MIT licence, see its README)
 and figures quoted in the text.  They were measured on MNIST; on other data
 (Fashion-MNIST, say) they are a landmark, not a target.
 """
+from __future__ import annotations
+
 import json
 import time
 from dataclasses import dataclass, field
 from importlib import resources
 from numbers import Integral
 from pathlib import Path
+from typing import Any, Callable, Dict, Optional
 
-from . import __version__
-from . import plots
+from . import __version__, plots
 from ._plot import HINT, PlotUnavailable
-from .datasets import load_mnist
+from ._typing import PathLike
+from .datasets import MNIST, load_mnist
 from .estimator import FastNN
 from .io import atomic_write
 
@@ -133,13 +136,13 @@ PRESETS = {
 }
 
 
-def load_figure(name):
+def load_figure(name: str) -> Any:
     """One vendored file of the book's figures, parsed (``name`` as in ``book_figures/``)."""
     text = (resources.files("fastnn") / "book_figures" / name).read_text(encoding="utf-8")
     return json.loads(text)
 
 
-def book_series(run):
+def book_series(run: Run) -> Dict[str, list]:
     """The book's per-epoch figures for ``run``.
 
     Returns
@@ -151,7 +154,7 @@ def book_series(run):
         training; a transcript fills only the epochs the text prints (None
         elsewhere).
     """
-    series = {key: [] for key in HISTORY_KEYS}
+    series: Dict[str, list] = {key: [] for key in HISTORY_KEYS}
     if run.figure is not None:
         name, _, key = run.figure.partition("#")
         data = load_figure(name)
@@ -162,8 +165,11 @@ def book_series(run):
     return series
 
 
-def run_preset(name, data, *, epochs=None, n_train=None, random_state=0, out_dir=None,
-               n_threads=None, write=print, source=None):
+def run_preset(name: str, data: MNIST, *, epochs: Optional[int] = None,
+               n_train: Optional[int] = None, random_state: int = 0,
+               out_dir: Optional[PathLike] = None, n_threads: Optional[int] = None,
+               write: Callable[[str], Any] = print, source: Optional[str] = None
+               ) -> Dict[str, Any]:
     """Rerun the book's experiment ``name`` on ``data``, printing each epoch.
 
     Parameters

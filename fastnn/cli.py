@@ -2,7 +2,8 @@
 
 ``fastnn`` alone trains the book's network on sklearn's 8×8 digits, the data
 that ships with scikit-learn; ``fastnn train --data PATH`` trains on MNIST-format
-data or an svmlight/libsvm file (sparse); ``evaluate``, ``predict``, ``book`` and ``approx`` do what they say;
+data or an svmlight/libsvm file (sparse); ``evaluate``, ``predict``, ``book``
+and ``approx`` do what they say;
 ``compile`` fills numba's cache ahead of the first fit.
 A user's mistake (a missing file, a model that does not fit the data) is one
 ``fastnn: error: ...`` line and exit status 2, never a traceback.
@@ -187,7 +188,8 @@ def run_train(args):
                    activation=args.activation, init=args.init, random_state=args.seed,
                    n_threads=args.threads, verbose=2, on_interrupt="stop")
     sizes = "-".join(str(s) for s in (X_train.shape[1], *args.hidden, len(np.unique(y_train))))
-    print(f"Training {sizes} on {what}: {len(y_train)} {_noun(args.data)}, η={args.eta}, λ={args.lmbda}, "
+    print(f"Training {sizes} on {what}: {len(y_train)} {_noun(args.data)}, η={args.eta}, "
+          f"λ={args.lmbda}, "
           f"m={args.batch}, {args.epochs} epochs (the first run compiles the kernels, ~10 s; "
           "they are cached)", flush=True)
     started = time.perf_counter()

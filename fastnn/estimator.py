@@ -3,6 +3,10 @@
 Both validate their input once, convert it to C-contiguous float32 or float64,
 and hand it to the shared epoch loop (``_base``): one compiled call per epoch.
 """
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence, Tuple, Union
+
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import r2_score
@@ -11,9 +15,10 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from . import kernels
+from . import kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
 from ._base import BaseFastNN
 from ._params import make_rng, pack
+from ._typing import ArrayLike, LayerSizes, MatrixLike, PathLike, RandomState
 
 _SHARED_DOC = """
     hidden_layer_sizes : tuple of int, default=(30,)
@@ -171,14 +176,17 @@ class FastNN(ClassifierMixin, BaseFastNN):
     _multi_output = False
     _stratify = True
 
-    def __init__(self, hidden_layer_sizes=(30,), eta=0.5, lmbda=0.0, penalty="l2",
-                 mini_batch_size=10, epochs=30, momentum=0.0, dropout=0.0,
-                 activation="sigmoid", init="default", eta_schedule="constant",
-                 n_iter_no_change=None, restore_best=True, validation_fraction=None,
-                 warm_start=False, on_divergence="raise", on_interrupt="raise",
-                 random_state=None, n_threads=None, verbose=0, checkpoint_dir=None,
-                 checkpoint_every=1, cost="cross_entropy",
-                 class_weight=None):
+    def __init__(self, hidden_layer_sizes: LayerSizes = (30,), eta: float = 0.5, lmbda: float = 0.0,
+                 penalty: str = "l2", mini_batch_size: int = 10, epochs: int = 30,
+                 momentum: float = 0.0, dropout: float = 0.0, activation: str = "sigmoid",
+                 init: str = "default", eta_schedule: str = "constant",
+                 n_iter_no_change: Optional[int] = None, restore_best: bool = True,
+                 validation_fraction: Optional[float] = None, warm_start: bool = False,
+                 on_divergence: str = "raise", on_interrupt: str = "raise",
+                 random_state: RandomState = None, n_threads: Optional[int] = None,
+                 verbose: int = 0, checkpoint_dir: Optional[PathLike] = None,
+                 checkpoint_every: int = 1, cost: str = "cross_entropy",
+                 class_weight: Union[str, dict, None] = None) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.eta = eta
         self.lmbda = lmbda
@@ -204,12 +212,13 @@ class FastNN(ClassifierMixin, BaseFastNN):
         self.cost = cost
         self.class_weight = class_weight
 
-    def fit(self, X, y, sample_weight=None, eval_set=None):
+    def fit(self, X: MatrixLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None,
+            eval_set: Optional[Tuple[MatrixLike, ArrayLike]] = None) -> FastNN:
         """Train on (X, y) for ``epochs`` epochs of mini-batch SGD.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
             float32 input trains a float32 model; anything else float64.
         y : array-like of shape (n_samples,)
             Class labels of any type (at least two classes).
@@ -224,7 +233,8 @@ class FastNN(ClassifierMixin, BaseFastNN):
         """
         return self._fit(X, y, sample_weight, eval_set, incremental=False)
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X: MatrixLike, y: ArrayLike, classes: Optional[ArrayLike] = None,
+                    sample_weight: Optional[ArrayLike] = None) -> FastNN:
         """One epoch of SGD on (X, y), continuing from the current weights.
 
         ``classes`` (every label there will ever be) is required on the first
@@ -278,7 +288,7 @@ class FastNN(ClassifierMixin, BaseFastNN):
     def _format_score(self, accuracy, n):
         return f"{round(accuracy * n)} / {n}"
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: MatrixLike) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes).
 
         Softmax outputs as they are; sigmoid outputs divided by their sum,
@@ -286,7 +296,7 @@ class FastNN(ClassifierMixin, BaseFastNN):
         """
         return self._outputs(X, normalize=True)
 
-    def predict(self, X):
+    def predict(self, X: MatrixLike) -> np.ndarray:
         """The class of the most active output neuron, shape (n_samples,)."""
         outputs = self._outputs(X)  # checks the fit first
         return self.classes_[np.argmax(outputs, axis=1)]
@@ -317,13 +327,16 @@ class FastNNRegressor(RegressorMixin, BaseFastNN):
     _multi_output = True
     _stratify = False
 
-    def __init__(self, hidden_layer_sizes=(30,), eta=0.1, lmbda=0.0, penalty="l2",
-                 mini_batch_size=10, epochs=30, momentum=0.0, dropout=0.0,
-                 activation="sigmoid", init="default", eta_schedule="constant",
-                 n_iter_no_change=None, restore_best=True, validation_fraction=None,
-                 warm_start=False, on_divergence="raise", on_interrupt="raise",
-                 random_state=None, n_threads=None, verbose=0, checkpoint_dir=None,
-                 checkpoint_every=1):
+    def __init__(self, hidden_layer_sizes: LayerSizes = (30,), eta: float = 0.1, lmbda: float = 0.0,
+                 penalty: str = "l2", mini_batch_size: int = 10, epochs: int = 30,
+                 momentum: float = 0.0, dropout: float = 0.0, activation: str = "sigmoid",
+                 init: str = "default", eta_schedule: str = "constant",
+                 n_iter_no_change: Optional[int] = None, restore_best: bool = True,
+                 validation_fraction: Optional[float] = None, warm_start: bool = False,
+                 on_divergence: str = "raise", on_interrupt: str = "raise",
+                 random_state: RandomState = None, n_threads: Optional[int] = None,
+                 verbose: int = 0, checkpoint_dir: Optional[PathLike] = None,
+                 checkpoint_every: int = 1) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.eta = eta
         self.lmbda = lmbda
@@ -347,12 +360,13 @@ class FastNNRegressor(RegressorMixin, BaseFastNN):
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
 
-    def fit(self, X, y, sample_weight=None, eval_set=None):
+    def fit(self, X: MatrixLike, y: ArrayLike, sample_weight: Optional[ArrayLike] = None,
+            eval_set: Optional[Tuple[MatrixLike, ArrayLike]] = None) -> FastNNRegressor:
         """Train on (X, y) for ``epochs`` epochs of mini-batch SGD.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like or scipy.sparse matrix of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sample_weight : array-like of shape (n_samples,), optional
         eval_set : tuple (X_eval, y_eval), optional
@@ -363,12 +377,14 @@ class FastNNRegressor(RegressorMixin, BaseFastNN):
         """
         return self._fit(X, y, sample_weight, eval_set, incremental=False)
 
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X: MatrixLike, y: ArrayLike,
+                    sample_weight: Optional[ArrayLike] = None) -> FastNNRegressor:
         """One epoch of SGD on (X, y), continuing from the current weights."""
         return self._fit(X, y, sample_weight, None, incremental=True)
 
     @classmethod
-    def from_layers(cls, weights, biases, **params):
+    def from_layers(cls, weights: Sequence[ArrayLike], biases: Sequence[ArrayLike],
+                    **params: Any) -> FastNNRegressor:
         """A regressor fitted to the layers given, without training (ch. 4's
         hand-built networks).
 
@@ -389,9 +405,11 @@ class FastNNRegressor(RegressorMixin, BaseFastNN):
             that ``predict``, ``score``, ``save``/``load`` and ``warm_start``
             treat it as any fitted model.
         """
-        sizes = np.array([weights[0].shape[0], *(b.shape[0] for b in biases)], dtype=np.int64)
+        w = [np.asarray(a, dtype=np.float64) for a in weights]
+        b = [np.asarray(a, dtype=np.float64) for a in biases]
+        sizes = np.array([w[0].shape[0], *(a.shape[0] for a in b)], dtype=np.int64)
         network = cls(**{**params, "hidden_layer_sizes": tuple(int(n) for n in sizes[1:-1])})
-        flat = pack(weights, biases)
+        flat = pack(w, b)
         network._set_parameters(flat, sizes)
         network.n_features_in_ = int(sizes[0])
         network.n_iter_ = 0
@@ -402,7 +420,7 @@ class FastNNRegressor(RegressorMixin, BaseFastNN):
         network._y_1d = True
         return network
 
-    def reset_momentum(self):
+    def reset_momentum(self) -> FastNNRegressor:
         """Forget momentum's velocity (zeros), as after a change of the inputs'
         units: a warm-started fit then starts momentum afresh."""
         check_is_fitted(self)
@@ -446,13 +464,14 @@ class FastNNRegressor(RegressorMixin, BaseFastNN):
         tags.target_tags.single_output = True
         return tags
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X: MatrixLike, y: ArrayLike,
+              sample_weight: Optional[ArrayLike] = None) -> float:
         """R² of ``predict(X)`` (``RegressorMixin.score``); −inf, without numpy's
         overflow warning, when a prediction is too large to square."""
         with np.errstate(over="ignore", invalid="ignore"):
             return super().score(X, y, sample_weight=sample_weight)
 
-    def predict(self, X):
+    def predict(self, X: MatrixLike) -> np.ndarray:
         """a^L, shape (n_samples,) or (n_samples, n_targets) as y was."""
         outputs = self._outputs(X)
         return outputs[:, 0] if self._y_1d else outputs

@@ -35,21 +35,36 @@ Saved: every public attribute ending in ``_``, and ``_velocity`` (momentum),
 ``_rng`` (the ``Generator`` that ``warm_start`` continues) and ``_y_1d``; a
 checkpoint adds ``_checkpoint`` (JSON training state) and ``_best_params``.
 """
+from __future__ import annotations
+
 import json
 import os
 import struct
 import tempfile
 import zipfile
 from numbers import Integral, Real
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._files import regular_file
 from ._model_checks import (  # noqa: F401  (FORMAT_VERSION: part of the API)
-    ARRAY_KINDS, CLASSES, FORMAT, FORMAT_VERSION, METADATA, _check_directory, _check_model,
-    _Invalid, _read_member, _read_metadata,
+    ARRAY_KINDS,
+    CLASSES,
+    FORMAT,
+    FORMAT_VERSION,
+    METADATA,
+    _check_directory,
+    _check_model,
+    _Invalid,
+    _read_member,
+    _read_metadata,
 )
+from ._typing import PathLike
+
+if TYPE_CHECKING:  # io is imported by the estimators' module
+    from ._base import BaseFastNN
 
 # Private attributes that are part of a fitted model, and how each is stored.
 PRIVATE = {"_velocity": "array", "_rng": "rng", "_y_1d": "json",
@@ -96,7 +111,7 @@ def atomic_write(path, write):
     _fsync_folder(folder)
 
 
-def save(estimator, path):
+def save(estimator: BaseFastNN, path: PathLike) -> None:
     """Save a fitted ``FastNN`` or ``FastNNRegressor`` to ``path`` (atomically).
 
     The file name is used as given (no ``.npz`` is appended).  See the
@@ -134,7 +149,7 @@ def _save(estimator, path, extra):
     atomic_write(path, lambda file: np.savez(file, **arrays))
 
 
-def load(path):
+def load(path: PathLike) -> BaseFastNN:
     """Load a model saved by ``save``, checking everything before trusting it.
 
     Returns

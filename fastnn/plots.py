@@ -4,12 +4,21 @@ book presets' plots.
 Needs matplotlib (``pip install "fastnn[plot]"``); without it each function
 raises ``fastnn._plot.PlotUnavailable``, an ImportError that says so.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
+
 import numpy as np
 
 from ._plot import image_side, pyplot, save_figure
+from ._typing import ArrayLike, PathLike
+
+if TYPE_CHECKING:  # book imports this module
+    from .book import Preset
 
 
-def learning_curves(history, path, score="accuracy", title=None):
+def learning_curves(history: Mapping[str, Sequence[float]], path: PathLike,
+                    score: str = "accuracy", title: Optional[str] = None) -> PathLike:
     """Cost and score per epoch, training vs evaluation data (ch. 3's plots).
 
     Parameters
@@ -47,7 +56,8 @@ def learning_curves(history, path, score="accuracy", title=None):
     return save_figure(figure, path)
 
 
-def misclassified(X, y_true, y_pred, path, max_images=40):
+def misclassified(X: ArrayLike, y_true: ArrayLike, y_pred: ArrayLike, path: PathLike,
+                  max_images: int = 40) -> PathLike:
     """A grid of the first ``max_images`` misclassified images, each titled
     "true → predicted".  Images are square: 8×8 digits or 28×28 MNIST.
 
@@ -62,10 +72,11 @@ def misclassified(X, y_true, y_pred, path, max_images=40):
     -------
     path
     """
+    X, y_true, y_pred = np.asarray(X), np.asarray(y_true), np.asarray(y_pred)
     side = image_side(X.shape[1])
     if side is None:
         raise ValueError(f"{X.shape[1]} features are not a square image; cannot draw them.")
-    all_wrong = np.flatnonzero(np.asarray(y_true) != np.asarray(y_pred))
+    all_wrong = np.flatnonzero(y_true != y_pred)
     wrong = all_wrong[:max_images]
     plt = pyplot()
     columns = 10
@@ -92,7 +103,8 @@ _OVERFITTING_PANELS = (("train_cost", "Cost on the training data"),
                        ("train_accuracy", "Accuracy (%) on the training data"))
 
 
-def book_preset(preset, summary, path, book_eval_size=10_000):
+def book_preset(preset: Preset, summary: Mapping[str, Any], path: PathLike,
+                book_eval_size: int = 10_000) -> PathLike:
     """Draw the book's plot for a ``fastnn.book`` preset: ours solid, the book's dashed.
 
     ``summary`` is what ``run_preset`` returns; the book's accuracies are
