@@ -17,17 +17,21 @@ from numbers import Integral, Real
 from typing import Optional, Tuple
 
 import numpy as np
-from scipy.sparse import issparse
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
-    validate_data,
 )
 from tqdm.auto import tqdm
 
-from . import _checkpoint, _monitor, _rollback, _sparse, kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
+from . import (  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
+    _checkpoint,
+    _monitor,
+    _rollback,
+    _sparse,
+    kernels,
+)
 from ._params import initial_parameters, make_rng, pack, unpack
 from ._schedule import Schedule
 from ._state import TrainingRun
@@ -140,7 +144,7 @@ class BaseFastNN(BaseEstimator):
         self._validate_params()
         continuing = resume is not None or self._continues(incremental)
         dtype = self.coefs_[0].dtype if continuing else (np.float64, np.float32)
-        X, y = self._validate(X, y, reset=not continuing, dtype=dtype, order="C",
+        X, y = _sparse.validate(self, X, y, reset=not continuing, dtype=dtype, order="C",
                               multi_output=self._multi_output, y_numeric=self._multi_output)
         if continuing:
             self._check_same_layers()
@@ -365,7 +369,7 @@ class BaseFastNN(BaseEstimator):
         weights give one only for inputs whose activations overflow.
         """
         check_is_fitted(self)
-        X = self._validate(X, reset=False, dtype=self.coefs_[0].dtype, order="C")
+        X = _sparse.validate(self, X, reset=False, dtype=self.coefs_[0].dtype, order="C")
         hidden, output, _ = self._codes()
         params = pack(self.coefs_, self.intercepts_)
         if not np.all(np.isfinite(params)):
@@ -382,23 +386,6 @@ class BaseFastNN(BaseEstimator):
                 "what the model can handle.  Scale X as the training data was, or leave those "
                 "rows out.")
         return outputs
-
-    def _validate(self, *args, **kwargs):
-        """``validate_data``, its only errors ValueErrors a user can act on.
-
-        A float64 beyond float32 becomes inf in the cast to a float32 model
-        and sklearn says so: numpy's cast warning (or its overflow in
-        sklearn's finiteness check, a sum) would only repeat it.  A Python int
-        too big for float64 raises OverflowError: a ValueError here."""
-        try:
-            with np.errstate(over="ignore", invalid="ignore"):
-                validated = validate_data(self, *args, accept_sparse="csr", **kwargs)
-        except OverflowError as exc:
-            raise ValueError(f"X or y holds a number too large for float64: {exc}.") from None
-        if isinstance(validated, tuple):
-            X, y = validated
-            return (_sparse.canonical(X) if issparse(X) else X), y
-        return _sparse.canonical(validated) if issparse(validated) else validated
 
     def save(self, path: PathLike) -> None:
         """Save the fitted model to ``path``: a .npz of arrays and JSON that

@@ -13,7 +13,7 @@ import time
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from . import kernels
+from . import _sparse, kernels
 from ._params import read_only
 
 
@@ -21,7 +21,7 @@ def check_eval_set(estimator, eval_set, dtype):
     """(X_eval, Y_eval, y_eval) from ``eval_set``, validated as the training data."""
     if not (isinstance(eval_set, (tuple, list)) and len(eval_set) == 2):
         raise ValueError("eval_set must be a pair (X_eval, y_eval).")
-    X_eval, y_eval = estimator._validate(*eval_set, reset=False, dtype=dtype, order="C",
+    X_eval, y_eval = _sparse.validate(estimator, *eval_set, reset=False, dtype=dtype, order="C",
                                          multi_output=estimator._multi_output,
                                          y_numeric=estimator._multi_output)
     return X_eval, estimator._eval_targets(y_eval, dtype), y_eval

@@ -1,6 +1,7 @@
-"""Sparse input: scipy.sparse in, the kernels' ``CSR`` out, nothing densified.
+"""Input validation, and sparse input: scipy.sparse in, the kernels' ``CSR``
+out, nothing densified.
 
-``validate_data(accept_sparse="csr")`` turns CSC, COO and the sparse arrays
+``validate`` is ``validate_data(accept_sparse="csr")``, which turns CSC, COO and the sparse arrays
 into CSR and refuses NaN and inf in ``.data``; ``canonical`` then sorts the
 indices and sums duplicates (the kernels read each row's non-zeros as a
 plain list) and keeps the index arrays int32 whenever they fit, so that one
@@ -10,6 +11,7 @@ layer then costs what its non-zeros cost (``kernels.sparse``).
 """
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils.validation import validate_data
 
 from . import kernels
 from ._params import read_only
@@ -37,6 +39,26 @@ def canonical(X):
         X = sp.csr_matrix((X.data, X.indices.astype(index), X.indptr.astype(index)),
                           shape=X.shape)
     return X
+
+
+def validate(estimator, *args, **kwargs):
+    """``validate_data(estimator, …)`` with sparse X accepted (then ``canonical``),
+    its only errors ValueErrors a user can act on.
+
+    A float64 beyond float32 becomes inf in the cast to a float32 model and
+    sklearn says so: numpy's cast warning (or its overflow in sklearn's
+    finiteness check, a sum) would only repeat it.  A Python int too big for
+    float64 raises OverflowError: a ValueError here.
+    """
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):
+            validated = validate_data(estimator, *args, accept_sparse="csr", **kwargs)
+    except OverflowError as exc:
+        raise ValueError(f"X or y holds a number too large for float64: {exc}.") from None
+    if isinstance(validated, tuple):
+        X, y = validated
+        return (canonical(X) if sp.issparse(X) else X), y
+    return canonical(validated) if sp.issparse(validated) else validated
 
 
 def kernel_input(X):

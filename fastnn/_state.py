@@ -15,7 +15,10 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from . import _sparse, kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
+from . import (  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
+    _sparse,
+    kernels,
+)
 from ._params import read_only
 from ._schedule import Schedule
 
