@@ -103,3 +103,27 @@ def no_matplotlib(monkeypatch):
     for name in [n for n in sys.modules if n == "matplotlib" or n.startswith("matplotlib.")]:
         monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
+
+
+# -- model files (test_io.py, test_model_file_refusals.py) ---------------------
+
+@pytest.fixture(scope="module")
+def io_data(digits):
+    """300 digits to fit the small models that are saved."""
+    X, y = digits
+    return X[:300], y[:300]
+
+
+@pytest.fixture
+def model_file(tmp_path, io_data):
+    """A saved float64 digits model: (path, its estimator)."""
+    from fastnn import FastNN
+    from fastnn import io as fio
+
+    from .model_files import SMALL
+
+    X, y = io_data
+    clf = FastNN(**SMALL).fit(X, y)
+    path = tmp_path / "model.npz"
+    fio.save(clf, path)
+    return path, clf

@@ -9,7 +9,7 @@ import pytest
 
 from fastnn import FastNN, FastNNRegressor, load
 
-from .test_io import SMALL, assert_refused, read_raw, rewrite
+from .model_files import SMALL, assert_refused, read_raw, rewrite
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from fastnn import FastNN, FastNNRegressor, load
 
-from .test_io import read_raw, rewrite
+from .model_files import read_raw, rewrite
 
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.sampled_from([0, 1, -1, 2, 10 ** 9, 2 ** 63, 1e300, -0.5])
