@@ -4,65 +4,22 @@ import gzip
 import os
 import pickle
 import socket
-import struct
-import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from fastnn.datasets import MNIST, fetch_mnist, load_digits, load_mnist
 
-FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-N_TRAIN, N_TEST, SIDE = 30, 12, 28
-
-LABELS_MAGIC = 0x00000801
-LECUN_NAMES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-               "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-
-
-def fake_mnist(n_train=N_TRAIN, n_test=N_TEST, seed=0):
-    """Random uint8 images (n, SIDE, SIDE) and labels 0–9: train then test."""
-    rng = np.random.default_rng(seed)
-    images = rng.integers(0, 256, size=(n_train + n_test, SIDE, SIDE), dtype=np.uint8)
-    images[0, 0, :2] = (0, 255)  # so both ends of [0, 1] are present
-    labels = rng.integers(0, 10, size=n_train + n_test, dtype=np.uint8)
-    return images[:n_train], labels[:n_train], images[n_train:], labels[n_train:]
-
-
-def idx_bytes(array, magic=None, shape=None):
-    """``array`` in IDX format; ``magic`` and ``shape`` override the header to make it lie."""
-    shape = array.shape if shape is None else shape
-    magic = (0x0800 + len(shape)) if magic is None else magic
-    return struct.pack(f">I{len(shape)}I", magic, *shape) + array.tobytes()
-
-
-def write(path, data, gz):
-    path = Path(str(path) + ".gz") if gz else Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gzip.compress(data) if gz else data)
-    return path
-
-
-def write_idx_folder(folder, gz=True, arrays=None):
-    """The four IDX files with LeCun's names in ``folder``; returns their paths."""
-    arrays = fake_mnist() if arrays is None else arrays
-    return [write(Path(folder) / name, idx_bytes(array), gz)
-            for name, array in zip(LECUN_NAMES, arrays)]
-
-
-def as_expected(images, labels):
-    """What load_mnist should make of raw uint8 images and labels."""
-    return images.reshape(len(images), -1).astype(np.float32) / 255, labels.astype(np.int64)
-
-
-def write_book_pickle(path, sizes=(10, 4, 5), n_features=784):
-    """A small ``mnist.pkl.gz`` shaped like Nielsen's: three (X float32, y int64) pairs."""
-    rng = np.random.default_rng(1)
-    data = tuple((rng.random((n, n_features), dtype=np.float32),
-                  rng.integers(0, 10, n).astype(np.int64)) for n in sizes)
-    path.write_bytes(gzip.compress(pickle.dumps(data, protocol=2)))
-    return data
+from .mnist_files import (
+    FASHION_MNIST,
+    N_TEST,
+    N_TRAIN,
+    SIDE,
+    as_expected,
+    fake_mnist,
+    write_book_pickle,
+    write_idx_folder,
+)
 
 
 # --- IDX folders --------------------------------------------------------------
@@ -254,80 +211,6 @@ def test_npz_without_the_four_arrays_names_what_is_missing(tmp_path):
     np.savez(path, x_train=np.zeros((2, 4), np.uint8), y_train=np.zeros(2, np.uint8))
     with pytest.raises(ValueError, match=r"mnist\.npz.*x_test, y_test"):
         load_mnist(path)
-
-
-# --- damaged IDX files --------------------------------------------------------------
-
-def test_wrong_magic_number_is_a_value_error_naming_the_file(tmp_path):
-    paths = write_idx_folder(tmp_path, gz=False)
-    train_images = fake_mnist()[0]
-    paths[0].write_bytes(idx_bytes(train_images, magic=0x00000903))
-    with pytest.raises(ValueError, match=r"idx3-ubyte: magic number 0x00000903 is not 0x00000803"):
-        load_mnist(tmp_path)
-
-
-def test_labels_file_in_place_of_images_fails_on_its_magic_number(tmp_path):
-    paths = write_idx_folder(tmp_path, gz=False)
-    paths[0].write_bytes(paths[1].read_bytes())
-    with pytest.raises(ValueError, match="magic number 0x00000801"):
-        load_mnist(tmp_path)
-
-
-@pytest.mark.parametrize("gz", [True, False], ids=["gzipped", "raw"])
-def test_truncated_idx_file_is_a_value_error_naming_the_file(tmp_path, gz):
-    paths = write_idx_folder(tmp_path, gz=gz)
-    t10k_images = idx_bytes(fake_mnist()[2])
-    write(tmp_path / LECUN_NAMES[2], t10k_images[:-100], gz)
-    assert paths[2].exists()
-    with pytest.raises(ValueError, match=r"t10k-images-idx3-ubyte.*holds 9308; it is truncated"):
-        load_mnist(tmp_path)
-
-
-def test_idx_file_cut_inside_its_header_is_a_value_error(tmp_path):
-    write_idx_folder(tmp_path, gz=False)
-    (tmp_path / LECUN_NAMES[1]).write_bytes(struct.pack(">I", LABELS_MAGIC) + b"\x00\x00")
-    with pytest.raises(ValueError, match=r"labels-idx1-ubyte: truncated, the 8-byte IDX header"):
-        load_mnist(tmp_path)
-
-
-def test_idx_file_with_bytes_past_its_declared_size_is_refused(tmp_path):
-    paths = write_idx_folder(tmp_path, gz=True)
-    write(tmp_path / LECUN_NAMES[3], idx_bytes(fake_mnist()[3]) + b"\x00", gz=True)
-    assert paths[3].exists()
-    with pytest.raises(ValueError, match=r"t10k-labels-idx1-ubyte.*holds more than 12"):
-        load_mnist(tmp_path)
-
-
-def test_truncated_gzip_stream_is_a_value_error_naming_the_file(tmp_path):
-    paths = write_idx_folder(tmp_path, gz=True)
-    paths[0].write_bytes(paths[0].read_bytes()[:200])
-    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte\.gz: damaged"):
-        load_mnist(tmp_path)
-
-
-def test_image_and_label_counts_must_match(tmp_path):
-    train_images, train_labels, test_images, test_labels = fake_mnist()
-    write_idx_folder(tmp_path, arrays=(train_images, train_labels[:-1], test_images, test_labels))
-    with pytest.raises(ValueError, match=r"idx3-ubyte\.gz holds 30 images but .*holds 29 labels"):
-        load_mnist(tmp_path)
-
-
-@pytest.mark.parametrize("gz", [True, False], ids=["gzipped", "raw"])
-def test_absurd_declared_size_fails_without_allocating_it(tmp_path, gz):
-    write_idx_folder(tmp_path, gz=gz)
-    # 4 × 10^9 images of 28 × 28: 3 TB declared, a few kB present.
-    liar = idx_bytes(fake_mnist()[0], shape=(4_000_000_000, SIDE, SIDE))
-    write(tmp_path / LECUN_NAMES[0], liar, gz)
-    tracemalloc.start()
-    try:
-        # Refused at its header: the labels say 30 images.
-        with pytest.raises(ValueError, match=r"train-images-idx3-ubyte.*4000000000 images but "
-                                             r".*holds 30 labels"):
-            load_mnist(tmp_path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 64 * 2**20  # one read chunk, not terabytes
 
 
 # --- paths and layouts ------------------------------------------------------------------
