@@ -1,6 +1,6 @@
 """Ch. 4's figures: σ(wx + b) turning into a step, and f against the networks.
 
-``fastnn approx`` draws them (``fastnn.approx.command``).  Needs matplotlib
+``fastnn approx`` draws them (``fastnn._approx_command``).  Needs matplotlib
 (``pip install "fastnn[plot]"``); without it each function raises
 ``fastnn._plot.PlotUnavailable``.
 """

@@ -4,9 +4,9 @@ A sigmoid neuron σ(wx + b) with a large weight w is almost a step at
 s = −b/w; a hidden layer of such steps, weighted by output weights h, adds
 up to a staircase that follows any continuous f on [0, 1] as closely as we
 like.  ``step_network`` builds that network by hand as a fitted
-``FastNNRegressor``; ``sup_error_table`` compares it with one trained by SGD;
-``command`` is ``fastnn approx``, which prints the tables and draws the figures
-(``fastnn._approx_plots``).
+``FastNNRegressor``; ``sup_error_table`` compares it with one trained by SGD.
+``fastnn approx`` (``fastnn._approx_command``) prints the tables and draws
+the figures (``fastnn._approx_plots``).
 
 The two caveats of the chapter show up too: the approximation is only
 approximate (the error shrinks as N grows, it does not vanish), and only for
@@ -15,7 +15,6 @@ continuous f (``unit_step`` keeps a sup error of at least 0.4 whatever N is).
 from __future__ import annotations
 
 import math
-import os
 import sys
 from collections import namedtuple
 from numbers import Integral, Real
@@ -24,9 +23,8 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
-from ._plot import HINT, PlotUnavailable, pyplot
 from ._typing import ArrayLike
-from .estimator import FastNNRegressor
+from .regressor import FastNNRegressor
 
 # The fine grid for sup errors: 10,001 evenly spaced points, plus x = ½ − 10⁻⁹,
 # so that the jump of ``unit_step`` at ½ is straddled 10⁻⁹ apart (see there).
@@ -41,6 +39,8 @@ TARGET_SCALE = 3.5
 # One line of ``sup_error_table``: N and max|g − f| of both networks (``trained``
 # is None when no network was trained).
 Row = namedtuple("Row", "n hand_built trained")
+Row.__doc__ = """One line of a sup-error table: N, then max|g − f| of the hand-built
+network and of the trained one (None when not trained)."""
 # build_networks' result: {N: (hand-built network, trained network or None)}.
 Networks = Dict[int, Tuple[FastNNRegressor, Optional[FastNNRegressor]]]
 # f, the function to approximate: elementwise on an array of x in [0, 1].
@@ -51,6 +51,14 @@ def chapter_function(x: ArrayLike) -> np.ndarray:
     """The chapter's example, f(x) = 0.2 + 0.4x² + 0.3x·sin(15x) + 0.05·cos(50x).
 
     Its slope reaches |f'| ≈ 7.0 on [0, 1]; the cos(50x) wiggle has period 0.13.
+
+    Parameters
+    ----------
+    x : array-like of floats
+
+    Returns
+    -------
+    f : ndarray of float64, x's shape
     """
     x = np.asarray(x, dtype=np.float64)
     return 0.2 + 0.4 * x ** 2 + 0.3 * x * np.sin(15 * x) + 0.05 * np.cos(50 * x)
@@ -72,6 +80,14 @@ def unit_step(x: ArrayLike) -> np.ndarray:
     to within 10⁻⁶: g can be close to the step only away from ½.  The
     hand-built error even reaches ~1 when N + 1 is odd: the middle cell is
     centred on ½, where the step is already 1, so g rises half a cell early.
+
+    Parameters
+    ----------
+    x : array-like of floats
+
+    Returns
+    -------
+    step : ndarray of float64, x's shape
     """
     return (np.asarray(x, dtype=np.float64) >= 0.5).astype(np.float64)
 
@@ -246,7 +262,19 @@ def build_networks(f: Target, n_values: Iterable[int] = N_VALUES, *, w: float = 
 
 
 def error_rows(f: Target, networks: Networks) -> List[Row]:
-    """A ``Row`` of sup errors for each N of ``build_networks``' result."""
+    """A ``Row`` of sup errors for each N of ``build_networks``' result.
+
+    Parameters
+    ----------
+    f : callable
+        The function the networks approximate.
+    networks : dict
+        ``build_networks``' result.
+
+    Returns
+    -------
+    rows : list of Row
+    """
     return [Row(n, sup_error(hand, f), None if trained is None else sup_error(trained, f))
             for n, (hand, trained) in networks.items()]
 
@@ -278,7 +306,17 @@ def sup_error_table(f: Target, n_values: Iterable[int] = N_VALUES, *, w: float =
 
 
 def format_table(rows: Iterable[Row]) -> str:
-    """The rows of ``sup_error_table`` as plain text, one line per N."""
+    """The rows of ``sup_error_table`` as plain text, one line per N.
+
+    Parameters
+    ----------
+    rows : iterable of Row
+
+    Returns
+    -------
+    text : str
+        A header line, then one line per N ("-" where not trained).
+    """
     def cell(error):
         return "-" if error is None else f"{error:.4f}"
 
@@ -292,60 +330,6 @@ def format_table(rows: Iterable[Row]) -> str:
 TARGETS = (("chapter-f.png", chapter_function,
             "f(x) = 0.2 + 0.4x² + 0.3x·sin(15x) + 0.05·cos(50x)"),
            ("step-target.png", unit_step, "unit step at x = 0.5 (discontinuous)"))
-
-
-def add_arguments(parser):
-    """The options of ``fastnn approx``, added to an argparse parser."""
-    parser.add_argument("--out", default="approx-out", metavar="DIR",
-                        help="folder for the PNG figures (created if missing; "
-                             "default: %(default)s)")
-    parser.add_argument("--n", type=int, nargs="+", default=list(N_VALUES), metavar="N",
-                        help="numbers of hidden neurons (default: %(default)s)")
-    parser.add_argument("--w", type=float, default=1000.0,
-                        help="weight of the hand-built step neurons (default: %(default)s)")
-    parser.add_argument("--no-train", action="store_true",
-                        help="only the hand-built networks (fast)")
-    parser.add_argument("--epochs", type=int, default=EPOCHS,
-                        help="SGD epochs of the trained networks (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0, help="random_state of SGD")
-    return parser
-
-
-def command(args):
-    """``fastnn approx``: print both sup-error tables, write the figures, return 0.
-
-    Raises ValueError with a one-line message for a bad option.  Without
-    matplotlib the tables are still printed, with one line saying why the
-    figures were skipped.
-    """
-    if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise ValueError(f"--out {args.out} is a file; give a folder for the figures.")
-    try:  # before the training, which takes a while
-        os.makedirs(args.out, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"--out {args.out}: cannot create the folder ({exc.strerror}).") from None
-    built = []
-    for name, f, description in TARGETS:
-        networks = build_networks(f, args.n, w=args.w, train=not args.no_train,
-                                  epochs=args.epochs, random_state=args.seed, progress=True)
-        print(f"max|g − f| on [0, 1] for {description}:")
-        print(format_table(error_rows(f, networks)), end="\n\n", flush=True)
-        built.append((name, f, description, networks))
-    try:
-        pyplot()
-    except PlotUnavailable:
-        print(f"figures skipped: {HINT}")
-        return 0
-    from . import _approx_plots as figures
-
-    paths = [figures.plot_steepening(os.path.join(args.out, "steepening.png")),
-             figures.plot_bias_shift(os.path.join(args.out, "bias-shift.png"))]
-    paths += [figures.plot_approximation(os.path.join(args.out, name), f, networks,
-                                         title=description)
-              for name, f, description, networks in built]
-    for path in paths:
-        print(f"wrote {path}")
-    return 0
 
 
 # -- helpers ----------------------------------------------------------------------

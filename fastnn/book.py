@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, Optional
 from . import __version__, plots
 from ._plot import HINT, PlotUnavailable
 from ._typing import PathLike
-from .datasets import MNIST, load_mnist
+from .datasets import MNIST
 from .estimator import FastNN
 from .io import atomic_write
 
@@ -84,7 +84,15 @@ class Run:
 
 @dataclass(frozen=True)
 class Preset:
-    """A named experiment: a title, its runs and the shape of the book's plot."""
+    """A named experiment: a title, its runs and the shape of the book's plot.
+
+    Attributes
+    ----------
+    title : str
+    runs : tuple of Run
+    plot : {"accuracy", "overfitting"}
+        "overfitting" draws cost and accuracy on test and training data.
+    """
 
     title: str
     runs: tuple
@@ -137,7 +145,18 @@ PRESETS = {
 
 
 def load_figure(name: str) -> Any:
-    """One vendored file of the book's figures, parsed (``name`` as in ``book_figures/``)."""
+    """One vendored file of the book's figures, parsed.
+
+    Parameters
+    ----------
+    name : str
+        The file's name in ``fastnn/book_figures/``.
+
+    Returns
+    -------
+    figures : dict or list
+        Its JSON: the book's per-epoch numbers with their settings.
+    """
     text = (resources.files("fastnn") / "book_figures" / name).read_text(encoding="utf-8")
     return json.loads(text)
 
@@ -345,40 +364,3 @@ def _save(preset, summary, out_dir, write):
 
 
 # -- command line ---------------------------------------------------------------
-
-def add_arguments(parser):
-    """Add ``fastnn book``'s arguments to an ``argparse`` parser."""
-    parser.add_argument("preset", choices=list(PRESETS),
-                        help="the experiment: " + "; ".join(
-                            f"{name}: {preset.title}" for name, preset in PRESETS.items()))
-    parser.add_argument("--data", metavar="PATH",
-                        help=f"MNIST-format data (required). {DATA_HELP}")
-    parser.add_argument("--epochs", type=int, help="override every run's epochs (quick look)")
-    parser.add_argument("--n-train", type=int, help="train on the first N images only")
-    parser.add_argument("--seed", type=int, default=0, help="random_state of every run")
-    parser.add_argument("--out", metavar="DIR",
-                        help="folder for the PNG and metrics.json (default: book-PRESET)")
-    parser.add_argument("--threads", type=int, help="numba threads")
-    return parser
-
-
-def command(args):
-    """Run ``fastnn book`` with parsed ``args``; returns the exit status.
-
-    Raises
-    ------
-    ValueError, FileNotFoundError
-        With a one-line message, on a missing ``--data`` or bad data.
-    """
-    if args.data is None:
-        raise ValueError(f"--data PATH is required: {DATA_HELP}")
-    try:
-        data = load_mnist(args.data, split="book")
-    except FileNotFoundError as error:
-        raise FileNotFoundError(f"{error}. {DATA_HELP}") from None
-    out_dir = Path(args.out if args.out is not None else f"book-{args.preset}")
-    out_dir.mkdir(parents=True, exist_ok=True)  # fail now, not after hours of training
-    run_preset(args.preset, data, epochs=args.epochs, n_train=args.n_train,
-               random_state=args.seed, out_dir=out_dir, n_threads=args.threads,
-               source=args.data)
-    return 0

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, _compile, approx, book
+from . import __version__, _approx_command, _book_command, _compile
 from ._files import regular_file
 from ._plot import HINT, PlotUnavailable, image_side
 from .datasets import SVMLIGHT_SUFFIXES, load_digits, load_mnist, load_svmlight
@@ -77,8 +77,9 @@ def parser():
     predict.add_argument("input", help=".npy array (one sample per row, or images) or a "
                                        "grayscale image (PNG, JPEG, ...)")
     predict.set_defaults(run=run_predict)
-    for name, module, text in (("book", book, "rerun the book's experiments"),
-                               ("approx", approx, "ch. 4: a network can compute any function"),
+    for name, module, text in (("book", _book_command, "rerun the book's experiments"),
+                               ("approx", _approx_command,
+                                "ch. 4: a network can compute any function"),
                                ("compile", _compile, "compile the kernels into numba's cache "
                                                      "ahead of time (Docker images, clusters)")):
         sub = commands.add_parser(name, help=text)

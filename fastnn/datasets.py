@@ -236,8 +236,13 @@ def load_svmlight(path: PathLike) -> Tuple[csr_matrix, np.ndarray]:
 
 
 def spam_assassin_home() -> Path:
-    """Where ``load_spam_assassin`` looks by default: ``$FASTNN_SPAM_ASSASSIN``, or
-    ``~/.cache/fastnn/spam-assassin``."""
+    """Where ``load_spam_assassin`` looks by default.
+
+    Returns
+    -------
+    path : pathlib.Path
+        ``$FASTNN_SPAM_ASSASSIN`` if set, else ``~/.cache/fastnn/spam-assassin``.
+    """
     import os
 
     return Path(os.environ.get("FASTNN_SPAM_ASSASSIN",

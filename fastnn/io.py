@@ -117,6 +117,12 @@ def save(estimator: BaseFastNN, path: PathLike) -> None:
     The file name is used as given (no ``.npz`` is appended).  See the
     module docstring for the format.
 
+    Parameters
+    ----------
+    estimator : FastNN or FastNNRegressor, fitted
+    path : str or path-like
+        Written to a temporary file next to it, then renamed over it.
+
     Raises
     ------
     ValueError

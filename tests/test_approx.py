@@ -8,7 +8,7 @@ from scipy.special import expit
 from sklearn.utils.validation import check_is_fitted
 
 import fastnn
-from fastnn import FastNNRegressor, _approx_plots, approx
+from fastnn import FastNNRegressor, _approx_command, _approx_plots, approx
 from fastnn._plot import HINT
 from .conftest import assert_png_not_blank
 
@@ -39,7 +39,7 @@ def trained_10(chapter_networks):
 
 
 def parse(argv):
-    return approx.add_arguments(argparse.ArgumentParser()).parse_args(argv)
+    return _approx_command.add_arguments(argparse.ArgumentParser()).parse_args(argv)
 
 
 # -- the error table ------------------------------------------------------------
@@ -289,7 +289,7 @@ def test_add_arguments_defaults_to_the_issue_table():
 def test_command_prints_both_tables_and_writes_four_figures(tmp_path, capsys):
     pytest.importorskip("matplotlib")
     out = tmp_path / "figures"
-    assert approx.command(parse(["--out", str(out), "--n", "5", "50", "--no-train"])) == 0
+    assert _approx_command.command(parse(["--out", str(out), "--n", "5", "50", "--no-train"])) == 0
     printed = capsys.readouterr().out
     assert "cos(50x)" in printed and "unit step" in printed
     names = sorted(p.name for p in out.iterdir())
@@ -307,17 +307,17 @@ def test_command_shows_progress_on_a_terminal_stderr_only(tmp_path, capsys, monk
         def isatty(self):
             return True
 
-    approx.command(parse(["--out", str(tmp_path), "--n", "5", "--no-train"]))
+    _approx_command.command(parse(["--out", str(tmp_path), "--n", "5", "--no-train"]))
     assert "networks" not in capsys.readouterr().err  # a log: no bar
     monkeypatch.setattr(sys, "stderr", Terminal())
-    approx.command(parse(["--out", str(tmp_path), "--n", "5", "--no-train"]))
+    _approx_command.command(parse(["--out", str(tmp_path), "--n", "5", "--no-train"]))
     assert "networks" in sys.stderr.getvalue()
 
 
 def test_command_without_matplotlib_prints_tables_and_one_skip_line(tmp_path, capsys,
                                                                    no_matplotlib):
     out = tmp_path / "figures"
-    assert approx.command(parse(["--out", str(out), "--n", "5", "--no-train"])) == 0
+    assert _approx_command.command(parse(["--out", str(out), "--n", "5", "--no-train"])) == 0
     printed = capsys.readouterr().out
     assert printed.count("hand-built") == 2 and f"figures skipped: {HINT}" in printed
     assert not list(out.glob("*.png"))
@@ -327,17 +327,17 @@ def test_command_refuses_a_file_as_the_out_folder(tmp_path):
     file = tmp_path / "taken"
     file.write_text("")
     with pytest.raises(ValueError, match="is a file"):
-        approx.command(parse(["--out", str(file), "--n", "5", "--no-train"]))
+        _approx_command.command(parse(["--out", str(file), "--n", "5", "--no-train"]))
 
 
 def test_command_refuses_n_below_one(tmp_path):
     with pytest.raises(ValueError, match="N=0"):
-        approx.command(parse(["--out", str(tmp_path), "--n", "0", "--no-train"]))
+        _approx_command.command(parse(["--out", str(tmp_path), "--n", "0", "--no-train"]))
 
 
 def test_command_refuses_an_out_folder_it_cannot_create(tmp_path):
     pytest.importorskip("matplotlib")  # without it no folder is made
     (tmp_path / "taken").write_text("")
     with pytest.raises(ValueError, match="cannot create the folder"):
-        approx.command(parse(["--out", str(tmp_path / "taken" / "figures"), "--n", "5",
+        _approx_command.command(parse(["--out", str(tmp_path / "taken" / "figures"), "--n", "5",
                               "--no-train"]))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from fastnn import FastNN, book
+from fastnn import FastNN, _book_command, book
 from fastnn._plot import HINT
 from fastnn.datasets import load_mnist
 
@@ -281,13 +281,13 @@ def test_validation_preset_on_data_without_a_validation_set_fails_before_trainin
 # -- command line -----------------------------------------------------------------
 
 def parse(*argv):
-    return book.add_arguments(argparse.ArgumentParser(prog="fastnn book")).parse_args(argv)
+    return _book_command.add_arguments(argparse.ArgumentParser(prog="fastnn book")).parse_args(argv)
 
 
 def test_command_runs_a_preset_and_saves_its_outputs(digits_npz, tmp_path, capsys):
     args = parse("ch1", "--data", str(digits_npz), "--epochs", "1", "--n-train", "100",
                  "--out", str(tmp_path), "--seed", "2", "--threads", "1")
-    assert book.command(args) == 0
+    assert _book_command.command(args) == 0
     metrics = json.loads((tmp_path / "metrics.json").read_text("utf-8"))
     assert metrics["data"] == str(digits_npz) and metrics["random_state"] == 2
     assert "Epoch 0: " in capsys.readouterr().out
@@ -300,14 +300,14 @@ def test_command_refuses_a_preset_that_does_not_exist():
 
 def test_command_without_data_says_where_mnist_format_data_comes_from():
     with pytest.raises(ValueError, match="--data PATH is required") as error:
-        book.command(parse("ch1"))
+        _book_command.command(parse("ch1"))
     assert "fetch_mnist()" in str(error.value)
     assert "/usr/share/datasets/fashion-mnist" in str(error.value)
 
 
 def test_command_on_a_missing_path_says_where_mnist_format_data_comes_from(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist") as error:
-        book.command(parse("ch1", "--data", str(tmp_path / "nowhere")))
+        _book_command.command(parse("ch1", "--data", str(tmp_path / "nowhere")))
     assert "dataset-fashion-mnist" in str(error.value) and "\n" not in str(error.value)
 
 
