@@ -1,8 +1,9 @@
 """Input validation, and sparse input: scipy.sparse in, the kernels' ``CSR``
 out, nothing densified.
 
-``validate`` is ``validate_data(accept_sparse="csr")``, which turns CSC, COO and the sparse arrays
-into CSR and refuses NaN and inf in ``.data``; ``canonical`` then sorts the
+``validate`` is ``validate_data(accept_sparse="csr")``, which turns CSC, COO
+and the sparse arrays into CSR and refuses NaN and inf in ``.data``;
+``canonical`` then sorts the
 indices and sums duplicates (the kernels read each row's non-zeros as a
 plain list) and keeps the index arrays int32 whenever they fit, so that one
 compiled kernel serves scipy's usual matrices.  Dense X with few non-zeros
@@ -19,7 +20,8 @@ from ._params import read_only
 # Dense X with a smaller share of non-zeros trains through the sparse first
 # layer.  Measured on a 2-core AMD EPYC (AVX-512), 784-30-10 and 784-100-10,
 # m = 10 and 100: the sparse layer is 1.2-1.3x faster at 19 % non-zeros and
-# 1.3-1.6x slower at 50 %, where BLAS's dense products win (bench/RESULTS.md).
+# 1.3-1.6x slower at 50 %, where BLAS's dense products win (bench/RESULTS.md's
+# density table: CSR against dense input of the same data).
 SPARSE_BELOW = 0.25
 
 _INT32_MAX = np.iinfo(np.int32).max

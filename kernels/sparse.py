@@ -28,8 +28,8 @@ from .update import regularise, update_momentum
 # in the columns indices[indptr[r]:indptr[r + 1]].
 CSR = namedtuple("CSR", "data indices indptr")
 
-# |c| below this is folded into W: W's entries then stay within 1/FOLD_BELOW
-# of w¹'s, far from float32's overflow.
+# |c| below this is folded into W: W's entries then stay within a factor
+# 1/FOLD_BELOW of w¹'s, far from float32's overflow.
 FOLD_BELOW = 1e-6
 
 U = np.uint64
@@ -38,7 +38,8 @@ U = np.uint64
 # The forward sum takes this many non-zeros per pass over z's row: fewer
 # loads and stores of the running sum, which otherwise bound the loop.
 JAM = 4
-# z's row is summed this many lanes at a time (a multiple of every vector width).
+# z's row is padded to a multiple of this many lanes (a multiple of every vector
+# width), so that the sum has no scalar remainder.
 LANES = 16
 
 
