@@ -1,8 +1,8 @@
 """What the epoch loop monitors on evaluation data: outputs and total cost in one pass.
 
 ``network2.SGD`` monitors cost and accuracy after every epoch; ``evaluate``
-gives both from a single forward pass, block by block.  The training data's monitors come from the training pass
-itself (``sgd.train_epoch``).
+gives both from a single forward pass, block by block.  The training data's
+monitors come from the training pass itself (``sgd.train_epoch``).
 """
 import numpy as np
 

@@ -220,8 +220,9 @@ def _splits(layout, mini_batch_size, sparse_first):
 
 
 @jit()
-def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost, penalty,
-           eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs, threads):
+def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
+           penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
+           threads):
     """``train_epoch``'s compiled body; ``l1_shrink``, ``momentum``, ``dropout``
     and ``sample_weight`` are None where the fit does not use them,
     ``threads`` where it runs on one thread (no parallel code compiled), and
