@@ -136,8 +136,8 @@ def fastnn_epoch(dtype, default_threads=1):
     """Builder for fastnn's compiled epoch in ``dtype``, as the estimator runs it
     (dense X with few non-zeros, and sparse X, through the sparse first layer)."""
     def build(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=default_threads):
-        X = _sparse.training_input(as_dtype(X, dtype) if not sp.issparse(X)
-                                   else _sparse.canonical(as_dtype(X, dtype)))
+        X = as_dtype(X, dtype)
+        X = _sparse.training_input(_sparse.canonical(X) if sp.issparse(X) else X)
         Y = np.ascontiguousarray(Y, dtype=dtype)
         sizes = np.asarray(sizes, dtype=np.int64)
         params = pack(*initial_parameters(sizes, "default", np.random.default_rng(0), dtype))
