@@ -23,6 +23,11 @@ import numba
 # must still propagate so that divergence is detected.  No ``afn``: approximate
 # exp/log would break parity with the NumPy reference at 1e-9.
 FASTMATH = {"nsz", "arcp", "contract"}
+# NumPy's error model, not Python's: a float division by zero gives inf or NaN
+# (which the epoch's divergence check catches) instead of raising, so no
+# division carries a zero test, a branch that keeps LLVM from vectorising
+# the loop around it (σ's, for one).
+ERROR_MODEL = "numpy"
 
 _NO_CACHE_WARNED = False
 _UNSET = object()
@@ -86,7 +91,8 @@ def _warn_no_cache():
 
 
 def jit(parallel=False, inline="never"):
-    """``numba.njit(cache=True, nogil=True, fastmath=FASTMATH)``, cached in ``cache_dir()``.
+    """``numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model=ERROR_MODEL)``,
+    cached in ``cache_dir()``.
 
     ``inline="always"`` has numba paste the function into its callers, for a
     small helper in a hot loop that LLVM would otherwise leave as a call.
@@ -97,7 +103,8 @@ def jit(parallel=False, inline="never"):
     """
 
     def decorate(py_func):
-        options = dict(nogil=True, fastmath=set(FASTMATH), parallel=parallel, inline=inline)
+        options = dict(nogil=True, fastmath=set(FASTMATH), parallel=parallel, inline=inline,
+                       error_model=ERROR_MODEL)
         path = cache_dir()
         if path is None:
             _warn_no_cache()

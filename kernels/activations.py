@@ -6,6 +6,7 @@ forward pass need not keep z: σ'(z) = a(1 − a) for the sigmoid, 1 − a² for
 """
 import math
 
+from . import vmath
 from ._jit import jit
 
 SIGMOID = 0
@@ -23,9 +24,10 @@ def sigmoid(z):
     """σ(z) = 1 / (1 + e^−z), evaluated so that e^x never overflows.
 
     With e = e^−|z|: σ(z) = 1 / (1 + e) for z ≥ 0 and e / (1 + e) below.  One
-    exp either way, and a select rather than a branch: z's sign is data.
+    exp either way, and a select rather than a branch: z's sign is data.  The
+    exp is ``vmath``'s, so that a layer's loop over its neurons vectorises.
     """
-    e = math.exp(-abs(z))
+    e = vmath.exp(-abs(z))
     top = 1.0 if z >= 0.0 else e
     return top / (1.0 + e)
 
@@ -50,9 +52,11 @@ def activate(z, code):
         for j in range(1, n):
             if z[j] > zmax:
                 zmax = z[j]
+        # The exps apart from their sum: a loop with a sum in it is not vectorised.
+        for j in range(n):
+            z[j] = vmath.exp(z[j] - zmax)
         total = 0.0
         for j in range(n):
-            z[j] = math.exp(z[j] - zmax)
             total += z[j]
         for j in range(n):
             z[j] = z[j] / total
