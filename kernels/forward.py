@@ -10,7 +10,7 @@ z^l = a^(l−1) w^l + b^l is one GEMM per layer (``blas.gemm``).
 import numpy as np
 
 from ._jit import jit
-from .activations import activate
+from .activations import SOFTMAX, activate
 from .blas import gemm
 from .dropout import drop_out
 from .split import n_blocks, product_rows, product_rows_parallel
@@ -124,9 +124,18 @@ def weighted_inputs(a_prev, params, layout, l, z, threads):
 @jit()
 def activate_rows(z, code, dropout, keys, unit0, hidden):
     """a = σ(z) in place for every row, dropped out (hidden layers; ``dropout`` is
-    p, or None without dropout) with the rows' keys."""
-    for s in range(z.shape[0]):
-        activate(z[s], code)
+    p, or None without dropout) with the rows' keys.
+
+    σ neuron by neuron runs over the whole block at once (z is C-contiguous):
+    one long vectorised loop rather than a short one per row; softmax needs
+    its row.
+    """
+    m, n = z.shape
+    if code != SOFTMAX:
+        activate(z.reshape(m * n), code)
+    for s in range(m):
+        if code == SOFTMAX:
+            activate(z[s], code)
         if dropout is not None:
             if hidden and dropout > 0.0:
                 drop_out(z[s], keys[s], U(unit0), dropout)

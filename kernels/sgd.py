@@ -127,12 +127,14 @@ def _outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, c
 
 @jit()
 def _backpropagate(d, a, code, dropout, keys, unit0):
-    """δ ← δ ⊙ σ'(z) row by row (BP2's second half), through the dropout masks if p > 0."""
-    for s in range(d.shape[0]):
-        if dropout is not None:
+    """δ ← δ ⊙ σ'(z) (BP2's second half), over the whole C-contiguous block at
+    once, or row by row through the dropout masks if p > 0."""
+    m, n = d.shape
+    if dropout is None:
+        derivative_times(d.reshape(m * n), a.reshape(m * n), code)
+    if dropout is not None:
+        for s in range(m):
             derivative_times_kept(d[s], a[s], code, keys[s], np.uint64(unit0), dropout)
-        else:
-            derivative_times(d[s], a[s], code)
 
 
 @jit()
