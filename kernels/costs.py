@@ -6,7 +6,6 @@ sigmoid outputs and log-likelihood with softmax outputs σ'(z^L) cancels and
 """
 import math
 
-from . import vmath
 from ._jit import jit
 from .activations import SIGMOID, sigmoid
 
@@ -33,27 +32,6 @@ def delta(a, y, cost, out_act, out):
     else:
         for j in range(n):
             out[j] = a[j] - y[j]
-
-
-@jit()
-def sigmoid_cross_entropy(z, y, delta, terms):
-    """The book's output layer in one pass: sigmoid neurons, cross-entropy cost.
-
-    Element by element over flat arrays of a block of samples: the cost term
-    −y ln a − (1 − y) ln(1 − a) into ``terms`` (``fn``'s arithmetic), a = σ(z)
-    in place of z, and δ^L = a − y (BP1) into ``delta``.  One e^−|z| serves
-    σ and ln(1 + e^−|z|), and with ``vmath``'s exp and log1p and no sum in
-    the loop, it runs over whole vectors.
-    """
-    for i in range(z.shape[0]):
-        x = z[i]
-        e = vmath.exp(-abs(x))
-        tail = vmath.log1p(e)
-        terms[i] = y[i] * (max(-x, 0.0) + tail) + (1.0 - y[i]) * (max(x, 0.0) + tail)
-        # a as activations.sigmoid writes it, δ from a in z's dtype: the
-        # very numbers of the unfused path.
-        z[i] = (1.0 if x >= 0.0 else e) / (1.0 + e)
-        delta[i] = z[i] - y[i]
 
 
 @jit()

@@ -23,9 +23,8 @@ from collections import namedtuple
 import numpy as np
 
 from ._jit import jit
-from .activations import IDENTITY, SIGMOID, activate, derivative_times
+from .activations import IDENTITY, activate, derivative_times
 from .blas import gemm
-from .costs import CROSS_ENTROPY, sigmoid_cross_entropy
 from .costs import delta as output_delta
 from .costs import fn as cost_fn
 from .dropout import derivative_times_kept, sample_key
@@ -81,46 +80,28 @@ def _prefetch_rows(X, csr, Y, outputs, costs, order, start, mbs):
 
 
 @jit()
-def _outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, costs, y_buf,
-                        terms):
+def _outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, costs):
     """From z^L: each sample's cost (times its weight), a^L into ``outputs``, δ^L (BP1).
 
     The cost comes from z for numerical stability (``costs.fn``); a sample
     weight scales δ^L, hence ∂C/∂b = δ and ∂C/∂w = a δ at every layer
-    (``sample_weight`` None: all weigh 1).  Sigmoid outputs with the
-    cross-entropy cost, the book's pair, take the whole block in one
-    vectorised pass (``costs.sigmoid_cross_entropy``, its targets gathered into
-    ``y_buf`` and its cost terms in ``terms``, both of m · n_L numbers).
-    Returns False if some δ^L is not finite: the epoch has diverged.
+    (``sample_weight`` None: all weigh 1).  Returns False if some δ^L is not
+    finite: the epoch has diverged.
     """
-    m, n = z.shape
-    fused = cost == CROSS_ENTROPY and out_act == SIGMOID
-    if fused:
-        for s in range(m):
-            row = batch[s]
-            for j in range(n):
-                y_buf[s * n + j] = Y[row, j]
-        sigmoid_cross_entropy(z.reshape(m * n), y_buf[:m * n], d.reshape(m * n), terms[:m * n])
     finite = True
-    for s in range(m):
+    for s in range(z.shape[0]):
         row = batch[s]
-        if fused:
-            total = 0.0
-            for j in range(n):
-                total += terms[s * n + j]
-            costs[row] = total
-        else:
-            costs[row] = cost_fn(z[s], Y[row], cost, out_act)
-            activate(z[s], out_act)
-            output_delta(z[s], Y[row], cost, out_act, d[s])
-        for j in range(n):
+        costs[row] = cost_fn(z[s], Y[row], cost, out_act)
+        activate(z[s], out_act)
+        for j in range(z.shape[1]):
             outputs[row, j] = z[s, j]
+        output_delta(z[s], Y[row], cost, out_act, d[s])
         if sample_weight is not None:
             weight = sample_weight[row]
             costs[row] = weight * costs[row]
-            for j in range(n):
+            for j in range(d.shape[1]):
                 d[s, j] = d[s, j] * weight
-        for j in range(n):
+        for j in range(d.shape[1]):
             finite &= np.isfinite(d[s, j])
     return finite
 
@@ -268,8 +249,6 @@ def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, ou
             n_grad = max(n_grad, sizes[l] * sizes[l + 1])
     grad = np.empty(n_grad, dtype=params.dtype)
     keys = np.zeros(mbs, dtype=np.uint64)
-    y_buf = np.empty(mbs * sizes[n_layers], dtype=params.dtype)
-    terms = np.empty(mbs * sizes[n_layers], dtype=np.float64)
     identity = np.int64(IDENTITY)  # a variable: a constant would compile a Literal variant
     scale_full = as_dtype_of(eta / mbs, params)
     for start in range(0, n, mbs):
@@ -291,7 +270,7 @@ def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, ou
                           acts, mbs, threads)
         finite = _outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y, sample_weight,
                                      batch, cost, out_act, block(deltas, layout, n_layers, m, mbs),
-                                     outputs, costs, y_buf, terms)
+                                     outputs, costs)
         if not finite:
             return False
         # A scalar of params' dtype costs an allocation: one, and one more for
