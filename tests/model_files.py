@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from fastnn import io as fio
+from fastnn.persistence import _model_file as fio
 
 SMALL = dict(hidden_layer_sizes=(5,), epochs=2, random_state=0)
 

@@ -1,4 +1,4 @@
-"""fastnn.io: model files round-trip exactly; saving refuses what it cannot
+"""fastnn.persistence._model_file: model files round-trip exactly; saving refuses what it cannot
 store and never leaves a half-written file (hostile files:
 test_model_file_refusals.py)."""
 import os
@@ -8,7 +8,7 @@ import pytest
 
 import fastnn
 from fastnn import FastNN
-from fastnn import io as fio
+from fastnn.persistence import _model_file as fio
 
 from .model_files import SMALL, same_predictions
 

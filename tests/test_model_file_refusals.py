@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fastnn import FastNN
-from fastnn import _model_checks
-from fastnn import io as fio
+from fastnn.persistence import _model_checks
+from fastnn.persistence import _model_file as fio
 
 from .model_files import assert_refused, read_raw, redeclare, rewrite
 

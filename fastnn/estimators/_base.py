@@ -25,18 +25,14 @@ from sklearn.utils.validation import (
 )
 from tqdm.auto import tqdm
 
-from . import (  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
-    _checkpoint,
-    _monitor,
-    _rollback,
-    _sparse,
-    kernels,
-)
+from .. import kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
+from .._typing import ArrayLike, MatrixLike, PathLike
+from ..persistence import _checkpoint
+from . import _monitor, _rollback, _sparse
 from ._params import initial_parameters, make_rng, pack, unpack
 from ._schedule import Schedule
 from ._state import TrainingRun
 from ._threads import blas_threads, numba_threads
-from ._typing import ArrayLike, MatrixLike, PathLike
 
 
 class BaseFastNN(BaseEstimator):
@@ -47,7 +43,7 @@ class BaseFastNN(BaseEstimator):
     ``_score_name``.
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="neither")],
         "lmbda": [Interval(Real, 0, None, closed="left")],
@@ -389,8 +385,8 @@ class BaseFastNN(BaseEstimator):
 
     def save(self, path: PathLike) -> None:
         """Save the fitted model to ``path``: a .npz of arrays and JSON that
-        ``fastnn.load`` reads back without running any code (see ``fastnn.io``)."""
-        from .io import save
+        ``fastnn.load`` reads back without running any code (see ``fastnn.persistence._model_file``)."""
+        from ..persistence._model_file import save
         save(self, path)
 
     def __sklearn_tags__(self):

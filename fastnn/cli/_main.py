@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, _approx_command, _book_command, _compile
-from ._files import regular_file
-from ._plot import HINT, PlotUnavailable, image_side
-from .datasets import SVMLIGHT_SUFFIXES, load_digits, load_mnist, load_svmlight
-from .estimator import FastNN
-from .io import atomic_write, load
+from .. import __version__
+from .._files import regular_file
+from .._plot import HINT, PlotUnavailable, image_side
+from ..datasets import SVMLIGHT_SUFFIXES, load_digits, load_mnist, load_svmlight
+from ..estimators import FastNN
+from ..persistence import atomic_write, load
+from . import _approx_command, _book_command, _compile
 
 COMMANDS = ("train", "evaluate", "predict", "book", "approx", "compile")
 # A user's mistake or the machine's refusal (a full disk, a file where a folder
@@ -225,7 +226,7 @@ def _write_outputs(args, model, what, accuracy, seconds, n_train):
     atomic_write(args.out / "metrics.json", lambda file: file.write(text))
     written = [args.out / "model.npz", args.out / "metrics.json"]
     try:
-        from .plots import learning_curves
+        from ..plots import learning_curves
 
         written.append(learning_curves(model.history_, args.out / "learning_curves.png",
                                        title=what))
@@ -264,7 +265,7 @@ def run_evaluate(args):
         print(f"{args.png} skipped: {n_features} features are not a square image to draw")
         return 0
     try:
-        from .plots import misclassified
+        from ..plots import misclassified
 
         print(f"Wrote {misclassified(X_test, y_test, predicted, args.png)}")
     except PlotUnavailable:

@@ -48,7 +48,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._files import regular_file
+from .._files import regular_file
+from .._typing import PathLike
 from ._model_checks import (  # noqa: F401  (FORMAT_VERSION: part of the API)
     ARRAY_KINDS,
     CLASSES,
@@ -61,14 +62,13 @@ from ._model_checks import (  # noqa: F401  (FORMAT_VERSION: part of the API)
     _read_member,
     _read_metadata,
 )
-from ._typing import PathLike
 
 if TYPE_CHECKING:  # io is imported by the estimators' module
-    from ._base import BaseFastNN
+    from ..estimators._base import BaseFastNN
 
 # Private attributes that are part of a fitted model, and how each is stored.
 PRIVATE = {"_velocity": "array", "_rng": "rng", "_y_1d": "json",
-           # A checkpoint's training state (``fastnn._checkpoint``).
+           # A checkpoint's training state (``fastnn.persistence._checkpoint``).
            "_checkpoint": "json", "_best_params": "array"}
 # Parameters bound to the machine a model was fitted on, never restored by ``load``.
 ENVIRONMENT_PARAMS = {"checkpoint_dir": None, "n_threads": None}
@@ -218,7 +218,7 @@ def _header(estimator):
             kinds[key] = "items"
         else:
             params[key] = _plain(value, f"parameter {key}")
-    from . import __version__
+    from .. import __version__
     return {"format": FORMAT, "format_version": FORMAT_VERSION, "fastnn_version": __version__,
             "class": type(estimator).__name__, "params": params, "param_kinds": kinds,
             "attributes": {}, "array_lists": {}, "arrays": {}}

@@ -1,6 +1,6 @@
 """Checkpoints: a long ``fit`` saved every few epochs, and resumed exactly.
 
-A checkpoint is a model file (the ``fastnn.io`` format, so loading it runs no
+A checkpoint is a model file (the ``fastnn.persistence._model_file`` format, so loading it runs no
 code) at ``checkpoint_dir/checkpoint.npz``, written atomically right after an
 epoch is committed.  Besides the model it holds what the rest of the fit
 needs to go on as if it had never stopped: the Generator's state (the next
@@ -104,7 +104,7 @@ def save_progress(estimator, checkpoint, plan, finished, diverged=None):
 
 def write(estimator, folder, state, best_params):
     """Save ``estimator`` with the fit's ``state`` as the checkpoint in ``folder``."""
-    from .io import _save
+    from ._model_file import _save
 
     extra = {"_checkpoint": state}
     if best_params is not None:
@@ -114,7 +114,7 @@ def write(estimator, folder, state, best_params):
 
 def read(folder, cls):
     """(estimator, state, best_params) from the checkpoint in ``folder``."""
-    from .io import load
+    from ._model_file import load
 
     path = checkpoint_path(folder)
     if not os.path.exists(path):
@@ -156,7 +156,7 @@ def _valid_schedule(schedule):
 def _refuse_to_overwrite_unfinished(folder):
     """A new fit would replace an interrupted fit's checkpoint after its first
     epoch; rerunning a script after a crash must not lose the run that way."""
-    from .io import load
+    from ._model_file import load
 
     path = checkpoint_path(folder)
     if not os.path.exists(path):

@@ -21,12 +21,12 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
-from . import __version__, plots
-from ._plot import HINT, PlotUnavailable
-from ._typing import PathLike
-from .datasets import MNIST
-from .estimator import FastNN
-from .io import atomic_write
+from .. import __version__, plots
+from .._plot import HINT, PlotUnavailable
+from .._typing import PathLike
+from ..datasets import MNIST
+from ..estimators import FastNN
+from ..persistence import atomic_write
 
 # The book evaluates on 10,000 images (MNIST's test or validation set) and
 # trains on 50,000 unless it says otherwise.
@@ -150,14 +150,14 @@ def load_figure(name: str) -> Any:
     Parameters
     ----------
     name : str
-        The file's name in ``fastnn/book_figures/``.
+        The file's name in ``fastnn/book/book_figures/``.
 
     Returns
     -------
     figures : dict or list
         Its JSON: the book's per-epoch numbers with their settings.
     """
-    text = (resources.files("fastnn") / "book_figures" / name).read_text(encoding="utf-8")
+    text = (resources.files("fastnn.book") / "book_figures" / name).read_text(encoding="utf-8")
     return json.loads(text)
 
 

@@ -15,10 +15,8 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from . import (  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
-    _sparse,
-    kernels,
-)
+from .. import kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
+from . import _sparse
 from ._params import read_only
 from ._schedule import Schedule
 

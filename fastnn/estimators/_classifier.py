@@ -15,11 +15,11 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-from . import kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
+from .. import kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
+from .._typing import ArrayLike, LayerSizes, MatrixLike, PathLike, RandomState
 from ._base import BaseFastNN
 from ._docstrings import SHARED_ATTRIBUTES as _SHARED_ATTRIBUTES
 from ._docstrings import SHARED_PARAMETERS as _SHARED_DOC
-from ._typing import ArrayLike, LayerSizes, MatrixLike, PathLike, RandomState
 
 
 class FastNN(ClassifierMixin, BaseFastNN):
