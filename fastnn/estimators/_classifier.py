@@ -1,8 +1,8 @@
 """``FastNN``, the classifier: the scikit-learn face of fastnn's kernels
-(``FastNNRegressor`` is in ``regressor.py``).
+(``FastNNRegressor`` is in ``_regressor.py``).
 
 It validates its input once, converts it to C-contiguous float32 or float64
-(or CSR), and hands it to the shared epoch loop (``_base``): one compiled
+(or CSR), and hands it to the shared epoch loop (``_loop``): one compiled
 call per epoch.
 """
 from __future__ import annotations

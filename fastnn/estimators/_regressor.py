@@ -3,7 +3,7 @@ outputs and the quadratic cost, for regression and ch. 4.
 
 Like ``FastNN`` it validates its input once, converts it to C-contiguous
 float32 or float64 (or CSR), and hands it to the shared epoch loop
-(``_base``): one compiled call per epoch.
+(``_loop``): one compiled call per epoch.
 """
 from __future__ import annotations
 
