@@ -21,9 +21,10 @@ from numbers import Integral
 from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
-from .. import __version__, plots
+from .. import plots
 from .._plot import HINT, PlotUnavailable
 from .._typing import PathLike
+from .._version import __version__
 from ..datasets import MNIST
 from ..estimators import FastNN
 from ..persistence import atomic_write

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import __version__
 from .._files import regular_file
 from .._plot import HINT, PlotUnavailable, image_side
+from .._version import __version__
 from ..datasets import SVMLIGHT_SUFFIXES, load_digits, load_mnist, load_svmlight
-from ..estimators import FastNN
-from ..persistence import atomic_write, load
+from ..estimators import FastNN, load
+from ..persistence import atomic_write
 from . import _approx_command, _book_command, _compile
 
 COMMANDS = ("train", "evaluate", "predict", "book", "approx", "compile")

@@ -10,6 +10,7 @@ validates input (dense or CSR), ``_params`` makes and packs the weights, and
 ``_docstrings`` holds the parameters' shared documentation.
 """
 from ._classifier import FastNN
+from ._load import load
 from ._regressor import FastNNRegressor
 
-__all__ = ["FastNN", "FastNNRegressor"]
+__all__ = ["FastNN", "FastNNRegressor", "load"]

@@ -20,7 +20,7 @@ from sklearn.utils.validation import (
 
 from .. import kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
 from .._typing import ArrayLike, MatrixLike, PathLike
-from ..persistence import _checkpoint
+from ..persistence import _checkpoint, _model_file
 from . import _monitor, _rollback, _sparse
 from ._loop import EpochLoop
 from ._params import initial_parameters, make_rng, pack, unpack
@@ -122,8 +122,53 @@ class BaseFastNN(EpochLoop, BaseEstimator):
         FloatingPointError
             If the checkpointed fit diverged (and ``on_divergence="raise"``).
         """
-        return _checkpoint.resume(cls, checkpoint_dir, X, y, sample_weight, eval_set,
-                                  n_threads=n_threads, verbose=verbose)
+        estimator, state, best_params = _checkpoint.read(checkpoint_dir, cls)
+        overrides = {"n_threads": n_threads, "verbose": verbose}
+        estimator.set_params(checkpoint_dir=checkpoint_dir,
+                             **{k: v for k, v in overrides.items() if v is not None})
+        estimator._validate_params()
+        if state["finished"]:
+            if state.get("diverged") is not None:  # absent from older checkpoints
+                # What the fit did when it diverged (resume <- user: stacklevel 3).
+                estimator._act_on(FloatingPointError(
+                    f"{state['diverged']}  (That is how the fit saved in "
+                    f"{os.fspath(checkpoint_dir)} ended; fit again with a smaller eta: the new "
+                    "fit replaces this checkpoint.)"), stacklevel=3)
+            return estimator
+        return estimator._fit(X, y, sample_weight, eval_set, incremental=False,
+                              resume=(state, best_params))
+
+    @classmethod
+    def _from_fitted(cls, params, attributes):
+        """An estimator with ``params`` and the fitted ``attributes`` given, without training.
+
+        How a model file or a checkpoint becomes an estimator again: called
+        by ``fastnn.persistence`` (for ``fastnn.load`` and ``resume``), so
+        that nothing outside the class sets its private attributes.
+
+        Parameters
+        ----------
+        params : dict
+            ``get_params()`` as saved; validated against ``_parameter_constraints``.
+        attributes : dict
+            Fitted attribute name → value, as the model file's reader checked
+            them: the public ones ending in ``_`` and the private state a
+            further fit continues from (``_velocity``, ``_rng``, ``_y_1d``).
+
+        Returns
+        -------
+        estimator : cls, fitted
+
+        Raises
+        ------
+        ValueError or TypeError
+            If ``params`` are not valid for ``cls``.
+        """
+        estimator = cls()
+        estimator.set_params(**params)
+        estimator._validate_params()
+        vars(estimator).update(attributes)
+        return estimator
 
     def _continues(self, incremental):
         return (incremental or self.warm_start) and hasattr(self, "coefs_")
@@ -260,10 +305,23 @@ class BaseFastNN(EpochLoop, BaseEstimator):
         return outputs
 
     def save(self, path: PathLike) -> None:
-        """Save the fitted model to ``path``: a .npz of arrays and JSON that
-        ``fastnn.load`` reads back without running any code (see ``fastnn.persistence._model_file``)."""
-        from ..persistence._model_file import save
-        save(self, path)
+        """Save the fitted model to ``path``, atomically.
+
+        The file is a .npz of arrays and JSON that ``fastnn.load`` reads back
+        without running any code (its format: ``fastnn.persistence._model_file``).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Used as given (no ``.npz`` is appended).
+
+        Raises
+        ------
+        ValueError
+            If the estimator is not fitted, or holds something the format
+            cannot store.
+        """
+        _model_file.save(self, path)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
