@@ -73,7 +73,7 @@ class BaseFastNN(EpochLoop, BaseEstimator):
             run = self._begin(*data, checkpoint, schedule=not incremental,
                               best_params=resume[1] if resume else None)
         except BaseException:
-            _rollback.put_back(self, kept)
+            self._put_back(kept)
             raise
         if incremental:
             epochs = 1

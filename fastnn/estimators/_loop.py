@@ -58,10 +58,10 @@ class EpochLoop:
         try:
             problem = self._epochs(run, epochs)
             if problem is not None:
-                run.last.restore(self, run.plan)
+                self._roll_back(run.last, run.plan)
             self._finish(run, problem, write=True)
         except BaseException as exc:
-            run.last.restore(self, run.plan)
+            self._roll_back(run.last, run.plan)
             problem = _rollback.interrupt_of(exc)
             if problem is None:
                 raise
@@ -142,3 +142,22 @@ class EpochLoop:
                 self.history_[key].append(float(value))
         self.n_iter_ += 1
         self._commit(run.params, run.velocity, run.sizes)
+
+    # -- going back (``_rollback``) ------------------------------------------
+
+    def _roll_back(self, snapshot, plan):
+        """Put the estimator and ``plan`` back as they were when ``snapshot`` was taken."""
+        vars(self).update(snapshot.attributes)
+        for key, n in snapshot.lengths.items():
+            # In place: loss_curve_ is the same list as history_["train_cost"].
+            del self.history_[key][n:]
+        self._rng.bit_generator.state = snapshot.rng
+        plan.rewind(snapshot.plan)
+
+    def _put_back(self, kept):
+        """The estimator exactly as ``_rollback.keep`` saw it, its Generator's state included."""
+        attributes, rng, state = kept
+        vars(self).clear()
+        vars(self).update(attributes)
+        if rng is not None:
+            rng.bit_generator.state = state
