@@ -4,6 +4,13 @@
 ``FastNNRegressor``\\ s) and measures their sup errors; ``_plots`` draws the
 chapter's figures (needs matplotlib).  ``fastnn approx`` prints the tables
 and draws the figures.
+
+Owns ch. 4's recipes: the hand-built step network, the trained one, the
+sup-error grid.  It needs nothing of fastnn but ``FastNNRegressor`` (and
+``from_layers``, which builds a fitted one by hand).
+
+May not import ``fastnn.persistence``, ``fastnn.datasets``, ``fastnn.book``,
+``fastnn.plots`` or ``fastnn.cli``.
 """
 from ._networks import (
     EPOCHS,

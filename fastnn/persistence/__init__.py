@@ -1,9 +1,18 @@
 """Persistence: model files and checkpoints.
 
-``_model_file`` writes and reads a model file (one ``.npz`` of arrays and
-JSON that loading never runs code from), ``_model_checks`` holds the checks
-a file passes before it is trusted, and ``_checkpoint`` saves a long fit
-every few epochs so that ``resume`` continues it exactly.
+``_model_file`` writes a model file (one ``.npz`` of arrays and JSON) and
+reads one back without running any code; ``_model_checks`` holds the checks
+a file passes before it is trusted; ``_checkpoint`` saves a long fit every
+few epochs so that ``resume`` continues it exactly.
+
+Owns the file format: what is stored, how, and every check on reading.  It
+never builds an estimator: ``rebuild`` hands what a file holds to the class
+it names (``BaseFastNN._from_fitted``), and ``fastnn.load``, which knows the
+classes, lives with them.
+
+May not import ``fastnn.estimators`` (which imports it to save, checkpoint
+and load), ``fastnn.datasets``, ``fastnn.book``, ``fastnn.approx``,
+``fastnn.plots`` or ``fastnn.cli``.
 """
 from ._model_file import FORMAT_VERSION, SavedModel, atomic_write, read, rebuild, save
 
