@@ -9,7 +9,7 @@ import pytest
 import fastnn
 from fastnn import FastNN, load
 from fastnn.estimators._load import CLASSES
-from fastnn.persistence import _model_checks
+from fastnn.persistence import _model_checks, atomic_write
 from fastnn.persistence import _model_file as fio
 
 from .model_files import SMALL, same_predictions
@@ -137,11 +137,11 @@ def test_atomic_write_removes_its_temporary_file_when_writing_fails(tmp_path):
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        fio.atomic_write(tmp_path / "out", fail)
+        atomic_write(tmp_path / "out", fail)
     assert not os.listdir(tmp_path)
 
 
 def test_atomic_write_replaces_the_whole_file(tmp_path):
     (tmp_path / "out").write_bytes(b"old content, longer")
-    fio.atomic_write(tmp_path / "out", lambda file: file.write(b"new"))
+    atomic_write(tmp_path / "out", lambda file: file.write(b"new"))
     assert (tmp_path / "out").read_bytes() == b"new"

@@ -1,4 +1,4 @@
-"""Model files: ``save(estimator, path)``, ``read(path)`` and ``atomic_write``.
+"""Model files: ``save(estimator, path)`` (atomically: ``_atomic``) and ``read(path)``.
 
 ``read`` checks a file and returns what it holds (a ``SavedModel``); the
 class it names turns that back into an estimator (``rebuild`` calls its
@@ -45,7 +45,6 @@ from __future__ import annotations
 import json
 import os
 import struct
-import tempfile
 import zipfile
 from numbers import Integral, Real
 from typing import Any, Dict, NamedTuple
@@ -56,6 +55,7 @@ from sklearn.utils.validation import check_is_fitted
 from .. import _version
 from .._files import regular_file
 from .._typing import PathLike
+from ._atomic import atomic_write
 from ._model_checks import (  # noqa: F401  (FORMAT_VERSION: part of the API)
     ARRAY_KINDS,
     CLASSES,
@@ -79,41 +79,6 @@ TRAINING = ("_checkpoint", "_best_params")
 ENVIRONMENT_PARAMS = {"checkpoint_dir": None, "n_threads": None}
 # Bit generators whose state is plain integers (``default_rng`` makes PCG64).
 BIT_GENERATORS = ("PCG64", "PCG64DXSM")
-
-
-def atomic_write(path, write):
-    """Write a file so that ``path`` holds either its old or its whole new content.
-
-    ``write(file)`` writes to a temporary file in the same folder (a rename
-    is atomic only within one file system); the file is flushed and fsynced,
-    renamed over ``path`` with ``os.replace``, and the folder is fsynced so
-    the rename itself survives a crash.  On any error the temporary file is
-    removed and ``path`` is untouched.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    write : callable
-        Called with the open binary file object.
-    """
-    path = os.path.abspath(os.fspath(path))
-    folder, name = os.path.split(path)
-    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    try:
-        # mkstemp creates the file 0600; give it the mode open() would have.
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_folder(folder)
 
 
 class SavedModel(NamedTuple):
@@ -409,27 +374,3 @@ def _generator(state):
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise _Invalid(f"rng state is not valid for {name}: {exc!r}") from None
     return np.random.Generator(bit_generator)
-
-
-def _umask():
-    # Reading the umask from /proc avoids os.umask's set-and-restore, which
-    # would briefly change it for every thread of the process.
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    return 0o022
-
-
-def _fsync_folder(folder):
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # Windows cannot open a folder; its rename is durable enough.
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
