@@ -11,7 +11,6 @@ not counted, only the imports written down.
 """
 import ast
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -160,9 +159,7 @@ def test_the_shared_top_level_modules_import_nothing_of_fastnn():
 
 
 def test_pyproject_lists_every_subpackage():
-    tomllib = pytest.importorskip("tomllib") if sys.version_info >= (3, 11) else None
-    if tomllib is None:
-        pytest.skip("tomllib is Python 3.11+")
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is Python 3.11+")
     pyproject = REPOSITORY / "pyproject.toml"
     if not pyproject.exists():
         pytest.skip("fastnn is installed, not run from its checkout")

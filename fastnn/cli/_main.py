@@ -33,6 +33,19 @@ USER_ERRORS = (ValueError, OSError, PlotUnavailable, FloatingPointError, MemoryE
 
 
 def main(argv=None):
+    """Run the ``fastnn`` command: ``fastnn`` alone trains on the digits.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0; 1 if the reader of stdout left; 2 for a user's
+        mistake (one ``fastnn: error:`` line on stderr); 130 after Ctrl-C.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv.insert(0, "train")  # `fastnn` and `fastnn --epochs 5` train on the digits
