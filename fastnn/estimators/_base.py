@@ -28,7 +28,8 @@ from ._threads import blas_threads, numba_threads
 
 
 class BaseFastNN(EpochLoop, BaseEstimator):
-    """Parameters and training loop; subclasses say what the outputs mean.
+    """Parameters, validation, prediction and (from ``EpochLoop``) the training
+    loop; subclasses say what the outputs mean.
 
     A subclass defines ``_targets(y, first)`` → (Y, y_kept) and
     ``_score_outputs(outputs, y)``, and the names ``_cost_name``,
