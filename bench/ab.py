@@ -25,8 +25,8 @@ from io import BytesIO
 import numpy as np
 
 from fastnn import kernels as new_kernels
-from fastnn._params import initial_parameters, pack
-from fastnn._threads import blas_threads, numba_threads
+from fastnn.estimators._params import initial_parameters, pack
+from fastnn.estimators._threads import blas_threads, numba_threads
 
 from .implementations import load_data
 

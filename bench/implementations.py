@@ -25,10 +25,11 @@ from contextlib import contextmanager
 import numpy as np
 import scipy.sparse as sp
 
-from fastnn import _sparse, kernels
-from fastnn._params import initial_parameters, pack
-from fastnn._threads import blas_threads as fastnn_blas_threads
-from fastnn._threads import numba_threads
+from fastnn import kernels
+from fastnn.estimators import _sparse
+from fastnn.estimators._params import initial_parameters, pack
+from fastnn.estimators._threads import blas_threads as fastnn_blas_threads
+from fastnn.estimators._threads import numba_threads
 from fastnn.reference import Network
 
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"

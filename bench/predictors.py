@@ -8,8 +8,8 @@ weights (drawn once, seed 0).  The NumPy twin is what anyone would write:
 import numpy as np
 
 from fastnn import kernels
-from fastnn._params import initial_parameters, pack
-from fastnn._threads import numba_threads
+from fastnn.estimators._params import initial_parameters, pack
+from fastnn.estimators._threads import numba_threads
 
 from .implementations import blas_threads
 

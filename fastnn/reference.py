@@ -4,7 +4,7 @@ baseline of the benchmarks.
 Written to read like ``network2.py`` from Nielsen's *Neural Networks and Deep
 Learning*, but with one sample per row and each mini-batch as one matrix, so
 Σ_x becomes a matrix product.  It runs exactly the kernels' algorithm: same
-initial weights and sample order (``fastnn._params``), same updates.  Slow and
+initial weights and sample order (``fastnn.estimators._params``), same updates.  Slow and
 plain on purpose; no Numba.  X may be a scipy.sparse matrix: the first
 layer's products are then scipy's own (x w and xᵀδ), the oracle of the
 kernels' sparse first layer.
@@ -18,7 +18,7 @@ exactly the arithmetic they always did.
 """
 import numpy as np
 
-from ._params import initial_parameters
+from .estimators._params import initial_parameters
 
 # A decorator (not a ``with`` context: one errstate cannot be entered twice):
 # over/underflow and inf − inf → NaN pass silently, as in the compiled kernels.

@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from fastnn import _threads, kernels
-from fastnn._params import initial_parameters, pack
+from fastnn import kernels
+from fastnn.estimators import _threads
+from fastnn.estimators._params import initial_parameters, pack
 from fastnn.reference import Network
 
 COST_NAMES = sorted(kernels.COSTS)
@@ -118,7 +119,7 @@ def io_data(digits):
 def model_file(tmp_path, io_data):
     """A saved float64 digits model: (path, its estimator)."""
     from fastnn import FastNN
-    from fastnn import io as fio
+    from fastnn.persistence import _model_file as fio
 
     from .model_files import SMALL
 

@@ -8,7 +8,8 @@ import struct
 import numpy as np
 import pytest
 
-from fastnn import io as fio
+from fastnn import load
+from fastnn.persistence import _model_file as fio
 
 SMALL = dict(hidden_layer_sizes=(5,), epochs=2, random_state=0)
 
@@ -45,7 +46,7 @@ def redeclare(path, member, compressed, uncompressed):
 
 def assert_refused(path, match):
     with pytest.raises(ValueError, match=match) as info:
-        fio.load(path)
+        load(path)
     assert str(path) in str(info.value)
 
 

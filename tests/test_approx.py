@@ -8,8 +8,11 @@ from scipy.special import expit
 from sklearn.utils.validation import check_is_fitted
 
 import fastnn
-from fastnn import FastNNRegressor, _approx_command, _approx_plots, approx
+from fastnn import FastNNRegressor, approx
 from fastnn._plot import HINT
+from fastnn.approx import _plots as _approx_plots
+from fastnn.approx._networks import _in_units_of_x
+from fastnn.cli import _approx_command
 from .conftest import assert_png_not_blank
 
 N_VALUES = (5, 10, 50, 200)
@@ -100,7 +103,7 @@ def test_folding_the_scalings_into_the_layers_keeps_every_prediction():
     network = FastNNRegressor(hidden_layer_sizes=(6,), activation="tanh", epochs=2,
                               random_state=0).fit(u[:, None], np.sin(u))
     scaled = network.predict(u[:, None])
-    folded = approx._in_units_of_x(network, k=4.0, mean=0.3)
+    folded = _in_units_of_x(network, k=4.0, mean=0.3)
     np.testing.assert_allclose(folded.predict(x[:, None]), scaled / 4.0 + 0.3, atol=1e-12)
 
 

@@ -1,5 +1,5 @@
 """Tests for ``fastnn.book``: each preset's settings against the book's (the
-values of ``fastnn/book_figures/README.md`` and the chapters it cites), every
+values of ``fastnn/book/book_figures/README.md`` and the chapters it cites), every
 preset on tiny MNIST-format data made here, the outputs, the command line."""
 import argparse
 import json
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from fastnn import FastNN, _book_command, book
+from fastnn import FastNN, book
 from fastnn._plot import HINT
+from fastnn.cli import _book_command
 from fastnn.datasets import load_mnist
 
 from .conftest import assert_png_not_blank
@@ -120,7 +121,7 @@ def test_vendored_weight_init_figures_hold_30_validation_accuracies_per_init(hid
 
 def test_vendored_figures_keep_the_mit_notice():
     from importlib import resources
-    readme = (resources.files("fastnn") / "book_figures" / "README.md").read_text("utf-8")
+    readme = (resources.files("fastnn.book") / "book_figures" / "README.md").read_text("utf-8")
     assert "MIT License, Copyright (c) 2012-2022 Michael Nielsen" in readme
 
 

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from fastnn import FastNN, FastNNRegressor, load
-from fastnn import _checkpoint
 from fastnn.datasets import load_digits
+from fastnn.persistence import _checkpoint
 
 CHILD = r"""
 import json, sys, time

@@ -1,4 +1,4 @@
-"""``fastnn compile`` (``fastnn/_compile.py``): numba's cache filled ahead of the first fit."""
+"""``fastnn compile`` (``fastnn/cli/_compile.py``): numba's cache filled ahead of the first fit."""
 import json
 import os
 import subprocess
@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from fastnn import _compile
+from fastnn.cli import _compile
 
 FIT_AND_COUNT = """
 import json

@@ -18,8 +18,9 @@ from joblib import Parallel, delayed
 from joblib._parallel_backends import ThreadingBackend
 from threadpoolctl import threadpool_limits
 
-from fastnn import FastNN, _threads, kernels
-from fastnn._threads import effective_n_threads, numba_threads
+from fastnn import FastNN, kernels
+from fastnn.estimators import _threads
+from fastnn.estimators._threads import effective_n_threads, numba_threads
 
 # 2 threads: the monitors and predictions run their parallel blocks.
 PARALLEL = dict(hidden_layer_sizes=(16,), epochs=2, mini_batch_size=32, n_threads=2,
@@ -34,7 +35,8 @@ LAYER_SCRIPT = textwrap.dedent("""
     import numba, numpy as np
     from concurrent.futures import ThreadPoolExecutor
     from sklearn.datasets import load_digits
-    from fastnn import FastNN, _threads
+    from fastnn import FastNN
+    from fastnn.estimators import _threads
 
     try:
         numba.get_num_threads()

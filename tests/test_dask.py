@@ -28,8 +28,9 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import MinMaxScaler  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from fastnn import FastNN, _threads  # noqa: E402
-from fastnn._threads import effective_n_threads  # noqa: E402
+from fastnn import FastNN  # noqa: E402
+from fastnn.estimators import _threads  # noqa: E402
+from fastnn.estimators._threads import effective_n_threads  # noqa: E402
 
 # Workers unpickle the estimator defined below by value: they need not import tests/.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])

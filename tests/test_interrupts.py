@@ -9,10 +9,12 @@ import time
 import numpy as np
 import pytest
 
-from fastnn import FastNN, FastNNRegressor, _checkpoint, _monitor, _rollback, kernels
-from fastnn._base import BaseFastNN
-from fastnn._params import initial_parameters, make_rng
-from fastnn._schedule import Schedule
+from fastnn import FastNN, FastNNRegressor, kernels
+from fastnn.estimators import _monitor, _rollback
+from fastnn.estimators._base import BaseFastNN
+from fastnn.estimators._params import initial_parameters, make_rng
+from fastnn.estimators._schedule import Schedule
+from fastnn.persistence import _checkpoint
 
 from .test_training import _same_model
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fastnn import kernels
-from fastnn._params import pack
+from fastnn.estimators._params import pack
 
 from .conftest import ACTIVATION_NAMES, COST_NAMES, codes, twin_networks
 

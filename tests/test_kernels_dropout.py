@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fastnn import kernels, reference
-from fastnn._params import pack
+from fastnn.estimators._params import pack
 from fastnn.kernels import dropout
 
 from .conftest import twin_networks

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fastnn import kernels
-from fastnn._threads import numba_threads
+from fastnn.estimators._threads import numba_threads
 
 from .conftest import COST_NAMES, codes, twin_networks
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fastnn import kernels
-from fastnn._params import pack, unpack
+from fastnn.estimators._params import pack, unpack
 
 from .conftest import one_hot, train, twin_networks
 

@@ -6,7 +6,7 @@ import pytest
 import scipy.sparse as sp
 
 from fastnn import kernels
-from fastnn._params import pack
+from fastnn.estimators._params import pack
 
 from .conftest import as_csr, one_hot, train, twin_networks
 from .test_kernels_sgd import FEATURES

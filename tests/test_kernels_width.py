@@ -14,8 +14,8 @@ import numpy as np
 from sklearn.datasets import load_digits
 from threadpoolctl import threadpool_info
 from fastnn import kernels
-from fastnn._params import initial_parameters, pack
-from fastnn._threads import blas_threads
+from fastnn.estimators._params import initial_parameters, pack
+from fastnn.estimators._threads import blas_threads
 from fastnn.reference import Network
 
 X, y = load_digits(return_X_y=True)

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fastnn import FastNN
-from fastnn import _model_checks
-from fastnn import io as fio
+from fastnn import FastNN, load
+from fastnn.persistence import _model_checks
+from fastnn.persistence import _model_file as fio
 
 from .model_files import assert_refused, read_raw, redeclare, rewrite
 
@@ -186,7 +186,7 @@ def test_a_tiny_file_declaring_a_huge_array_is_refused_without_allocating_it(mod
     tracemalloc.start()
     try:
         with pytest.raises(ValueError):
-            fio.load(path)
+            load(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -294,7 +294,7 @@ def test_any_damaged_byte_or_truncation_gives_a_value_error_or_a_model(model_fil
     end = data.draw(st.one_of(st.just(len(content)), st.integers(0, len(content))))
     damaged.write_bytes(bytes(content[:end]))
     try:
-        loaded = fio.load(damaged)
+        loaded = load(damaged)
     except ValueError as exc:
         assert str(damaged) in str(exc)
     else:

@@ -56,11 +56,12 @@ def book_axes_with_our_curve(n_epochs):
     from matplotlib.figure import Figure
 
     from fastnn.book import Run
+    from fastnn.book._preset_plot import _draw
 
     axes = Figure().subplots()
     result = {"history": {"eval_accuracy": [0.9] * n_epochs},
               "book": {"eval_accuracy": [9500] * 30, "n_train": 50_000}}
-    plots._draw(axes, "eval_accuracy", Run("784-30-10", {}, "test"), result, "C0", 10_000)
+    _draw(axes, "eval_accuracy", Run("784-30-10", {}, "test"), result, "C0", 10_000)
     return axes
 
 

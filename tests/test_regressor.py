@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fastnn import FastNNRegressor
-from fastnn._params import make_rng, pack
+from fastnn.estimators._params import make_rng, pack
 from fastnn.reference import Network
 
 from .test_reference import strict_numpy

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastnn import FastNN, FastNNRegressor, _sparse
+from fastnn import FastNN, FastNNRegressor
+from fastnn.estimators import _sparse
 
 FAST = dict(epochs=3, random_state=0)
 FORMATS = {

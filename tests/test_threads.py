@@ -4,7 +4,8 @@ import pytest
 from sklearn.datasets import load_digits
 from threadpoolctl import ThreadpoolController
 
-from fastnn import FastNN, _threads, kernels
+from fastnn import FastNN, kernels
+from fastnn.estimators import _threads
 
 
 def _blas_threads():

@@ -9,7 +9,7 @@ import pytest
 from sklearn.model_selection import train_test_split
 
 from fastnn import FastNN
-from fastnn._params import make_rng, pack
+from fastnn.estimators._params import make_rng, pack
 from fastnn.reference import Network
 
 from .conftest import one_hot

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, _approx_command, _book_command, _compile
-from ._files import regular_file
-from ._plot import HINT, PlotUnavailable, image_side
-from .datasets import SVMLIGHT_SUFFIXES, load_digits, load_mnist, load_svmlight
-from .estimator import FastNN
-from .io import atomic_write, load
+from .._files import regular_file
+from .._plot import HINT, PlotUnavailable, image_side
+from .._version import __version__
+from ..datasets import SVMLIGHT_SUFFIXES, load_digits, load_mnist, load_svmlight
+from ..estimators import FastNN, load
+from ..persistence import atomic_write
+from . import _approx_command, _book_command, _compile
 
 COMMANDS = ("train", "evaluate", "predict", "book", "approx", "compile")
 # A user's mistake or the machine's refusal (a full disk, a file where a folder
@@ -32,6 +33,19 @@ USER_ERRORS = (ValueError, OSError, PlotUnavailable, FloatingPointError, MemoryE
 
 
 def main(argv=None):
+    """Run the ``fastnn`` command: ``fastnn`` alone trains on the digits.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status: 0; 1 if the reader of stdout left; 2 for a user's
+        mistake (one ``fastnn: error:`` line on stderr); 130 after Ctrl-C.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
         argv.insert(0, "train")  # `fastnn` and `fastnn --epochs 5` train on the digits
@@ -225,7 +239,7 @@ def _write_outputs(args, model, what, accuracy, seconds, n_train):
     atomic_write(args.out / "metrics.json", lambda file: file.write(text))
     written = [args.out / "model.npz", args.out / "metrics.json"]
     try:
-        from .plots import learning_curves
+        from ..plots import learning_curves
 
         written.append(learning_curves(model.history_, args.out / "learning_curves.png",
                                        title=what))
@@ -264,7 +278,7 @@ def run_evaluate(args):
         print(f"{args.png} skipped: {n_features} features are not a square image to draw")
         return 0
     try:
-        from .plots import misclassified
+        from ..plots import misclassified
 
         print(f"Wrote {misclassified(X_test, y_test, predicted, args.png)}")
     except PlotUnavailable:

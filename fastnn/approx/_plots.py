@@ -1,14 +1,14 @@
 """Ch. 4's figures: σ(wx + b) turning into a step, and f against the networks.
 
-``fastnn approx`` draws them (``fastnn._approx_command``).  Needs matplotlib
+``fastnn approx`` draws them (``fastnn.cli._approx_command``).  Needs matplotlib
 (``pip install "fastnn[plot]"``); without it each function raises
 ``fastnn._plot.PlotUnavailable``.
 """
 import numpy as np
 from scipy.special import expit
 
-from ._plot import pyplot, save_figure
-from .approx import GRID, _values, sup_error
+from .._plot import pyplot, save_figure
+from ._networks import GRID, _values, sup_error
 
 
 def plot_steepening(path, *, s=0.4, weights=(2, 5, 10, 25, 100, 1000)):

@@ -1,8 +1,8 @@
 """The state one fit carries from epoch to epoch: ``TrainingRun``.
 
-``BaseFastNN._begin`` builds it (``TrainingRun.start``); the epoch loop
-(``_base``) changes only ``params``, ``velocity``, ``outputs``, ``costs`` and
-``last``; the monitors (``_monitor``), checkpoints (``_checkpoint``) and
+``EpochLoop._begin`` builds it (``TrainingRun.start``); the epoch loop
+(``_loop``) changes only ``params``, ``velocity``, ``outputs``, ``costs`` and
+``last``; the monitors (``_monitor``), checkpoints (``persistence._checkpoint``) and
 rollback snapshots (``_rollback``) read it.  The data arrays are read-only
 (``_params.read_only``: one compiled kernel for writable and read-only
 input); the model's are the kernels' working copies, committed to the
@@ -15,10 +15,8 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from . import (  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
-    _sparse,
-    kernels,
-)
+from .. import kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
+from . import _sparse
 from ._params import read_only
 from ._schedule import Schedule
 

@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from .kernels._jit import cache_dir
+from ..kernels._jit import cache_dir
 
 DTYPES = ("float64", "float32")
 # ch. 3's options that change the compiled epoch; the rest (costs,
@@ -46,7 +46,7 @@ def variants(dtypes, every_option, threads=False, sparse=False):
 
 def compile_variant(dtype, combo):
     """A 2-epoch fit of 40 synthetic samples with these options, then a prediction."""
-    from .estimator import FastNN
+    from ..estimators import FastNN
 
     rng = np.random.default_rng(0)
     X = rng.random((40, 6)).astype(dtype)

@@ -20,9 +20,9 @@ from typing import List, NamedTuple, Optional, Tuple
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from ._files import regular_file
+from .._files import regular_file
+from .._typing import PathLike
 from ._mnist_files import _find_layout, _load_idx_set, _load_npz, _load_pickle
-from ._typing import PathLike
 
 SPLITS = ("book", "full")
 

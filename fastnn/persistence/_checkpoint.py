@@ -1,6 +1,6 @@
 """Checkpoints: a long ``fit`` saved every few epochs, and resumed exactly.
 
-A checkpoint is a model file (the ``fastnn.io`` format, so loading it runs no
+A checkpoint is a model file (the ``fastnn.persistence._model_file`` format, so loading it runs no
 code) at ``checkpoint_dir/checkpoint.npz``, written atomically right after an
 epoch is committed.  Besides the model it holds what the rest of the fit
 needs to go on as if it had never stopped: the Generator's state (the next
@@ -13,6 +13,9 @@ A fit that diverges ends its checkpoint as finished, holding the last finite
 epoch and the divergence's message (``"diverged"``): resuming it could only
 diverge again, so ``resume`` raises or warns as the fit did, and a new fit with
 a smaller η may replace it (only an unfinished checkpoint is protected).
+
+Writing and reading is done here; continuing the fit is the estimator's
+(``BaseFastNN.resume``), which passes its class to ``read``.
 """
 import glob
 import hashlib
@@ -21,6 +24,8 @@ import warnings
 
 import numpy as np
 from scipy.sparse import issparse
+
+from . import _model_file
 
 FILE = "checkpoint.npz"
 STATE_KEYS = {"epochs": int, "finished": bool, "data": str, "split_seed": (int, type(None)),
@@ -69,25 +74,6 @@ def start(folder, epochs, saved, arrays):
     return dict(saved)
 
 
-def resume(cls, folder, X, y, sample_weight, eval_set, n_threads, verbose):
-    """``cls.resume``: load the checkpoint, then fit on from it (see there)."""
-    estimator, state, best_params = read(folder, cls)
-    overrides = {"n_threads": n_threads, "verbose": verbose}
-    estimator.set_params(checkpoint_dir=folder,
-                         **{k: v for k, v in overrides.items() if v is not None})
-    estimator._validate_params()
-    if state["finished"]:
-        if state.get("diverged") is not None:  # absent from older checkpoints
-            # What the fit did when it diverged (cls.resume <- user: stacklevel 4).
-            estimator._act_on(FloatingPointError(
-                f"{state['diverged']}  (That is how the fit saved in {os.fspath(folder)} "
-                "ended; fit again with a smaller eta: the new fit replaces this checkpoint.)"),
-                stacklevel=4)
-        return estimator
-    return estimator._fit(X, y, sample_weight, eval_set, incremental=False,
-                          resume=(state, best_params))
-
-
 def save_progress(estimator, checkpoint, plan, finished, diverged=None):
     """Write the committed model and the fit's state (its Generator is already
     where the next epoch starts from).  ``diverged`` is the message of the
@@ -104,28 +90,25 @@ def save_progress(estimator, checkpoint, plan, finished, diverged=None):
 
 def write(estimator, folder, state, best_params):
     """Save ``estimator`` with the fit's ``state`` as the checkpoint in ``folder``."""
-    from .io import _save
-
     extra = {"_checkpoint": state}
     if best_params is not None:
         extra["_best_params"] = best_params
-    _save(estimator, checkpoint_path(folder), extra)
+    _model_file._save(estimator, checkpoint_path(folder), extra)
 
 
 def read(folder, cls):
-    """(estimator, state, best_params) from the checkpoint in ``folder``."""
-    from .io import load
-
+    """(estimator, state, best_params) from the checkpoint in ``folder``; the
+    estimator is of class ``cls``, which must be the one the fit used."""
     path = checkpoint_path(folder)
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path} does not exist: no checkpoint in {os.fspath(folder)} "
                                 "(fit with checkpoint_dir set writes one after each epoch).")
-    estimator = load(path)
-    if type(estimator) is not cls:
-        raise ValueError(f"{path} holds a {type(estimator).__name__}; resume it with "
-                         f"{type(estimator).__name__}.resume, not {cls.__name__}.resume.")
-    state = vars(estimator).pop("_checkpoint", None)
-    best_params = vars(estimator).pop("_best_params", None)
+    saved = _model_file.read(path)
+    if saved.class_name != cls.__name__:
+        raise ValueError(f"{path} holds a {saved.class_name}; resume it with "
+                         f"{saved.class_name}.resume, not {cls.__name__}.resume.")
+    state = saved.training.get("_checkpoint")
+    best_params = saved.training.get("_best_params")
     if state is None:
         raise ValueError(f"{path} is a saved model, not a checkpoint: it has no training state.")
     for key, kind in STATE_KEYS.items():
@@ -136,7 +119,7 @@ def read(folder, cls):
             raise ValueError(f"{path} is not a valid checkpoint: its state has no valid {key!r}.")
     if state["schedule"] is not None and not _valid_schedule(state["schedule"]):
         raise ValueError(f"{path} is not a valid checkpoint: its schedule state is damaged.")
-    return estimator, state, best_params
+    return _model_file.rebuild(saved, cls, path), state, best_params
 
 
 def _valid_schedule(schedule):
@@ -156,19 +139,18 @@ def _valid_schedule(schedule):
 def _refuse_to_overwrite_unfinished(folder):
     """A new fit would replace an interrupted fit's checkpoint after its first
     epoch; rerunning a script after a crash must not lose the run that way."""
-    from .io import load
-
     path = checkpoint_path(folder)
     if not os.path.exists(path):
         return
     try:
-        saved = load(path)
+        saved = _model_file.read(path)
     except (OSError, ValueError):
         return  # damaged: nothing in it could be resumed anyway
-    state = vars(saved).get("_checkpoint")
+    state = saved.training.get("_checkpoint")
     if isinstance(state, dict) and state.get("finished") is False:
-        name = type(saved).__name__
+        name = saved.class_name
         raise ValueError(
-            f"{path} holds an unfinished fit ({saved.n_iter_} of {state.get('epochs')} epochs): "
+            f"{path} holds an unfinished fit ({saved.attributes['n_iter_']} of "
+            f"{state.get('epochs')} epochs): "
             f"{name}.resume({os.fspath(folder)!r}, X, y) continues it; to start over, delete "
             "the file or choose another checkpoint_dir.")

@@ -1,8 +1,8 @@
 """``FastNN``, the classifier: the scikit-learn face of fastnn's kernels
-(``FastNNRegressor`` is in ``regressor.py``).
+(``FastNNRegressor`` is in ``_regressor.py``).
 
 It validates its input once, converts it to C-contiguous float32 or float64
-(or CSR), and hands it to the shared epoch loop (``_base``): one compiled
+(or CSR), and hands it to the shared epoch loop (``_loop``): one compiled
 call per epoch.
 """
 from __future__ import annotations
@@ -15,11 +15,11 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 
-from . import kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
+from .. import kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
+from .._typing import ArrayLike, LayerSizes, MatrixLike, PathLike, RandomState
 from ._base import BaseFastNN
 from ._docstrings import SHARED_ATTRIBUTES as _SHARED_ATTRIBUTES
 from ._docstrings import SHARED_PARAMETERS as _SHARED_DOC
-from ._typing import ArrayLike, LayerSizes, MatrixLike, PathLike, RandomState
 
 
 class FastNN(ClassifierMixin, BaseFastNN):

@@ -116,9 +116,9 @@ def numba_threads(n_threads):
 
 _blas_lock = threading.Lock()
 _blas_controller = None
-_blas_requests = []      # the n of every blas_threads block open now, in any thread
-_blas_applied = None     # the limit in force, None when none is
-_blas_original = None    # threadpoolctl's limiter holding BLAS's own setting
+_blas_requests: list = []  # the n of every blas_threads block open now, in any thread
+_blas_applied = None       # the limit in force, None when none is
+_blas_original = None      # threadpoolctl's limiter holding BLAS's own setting
 
 
 @contextmanager

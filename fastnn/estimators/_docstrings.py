@@ -61,7 +61,7 @@ SHARED_PARAMETERS = """
         Threads that share a large layer's products in training (fixed
         blocks: the model is bitwise the same for any count) and BLAS's in
         ``predict``, ``predict_proba`` and ``score``.  None
-        follows fastnn's threads rule (``fastnn._threads``): the smallest of
+        follows fastnn's threads rule (``fastnn.estimators._threads``): the smallest of
         numba's setting, the OpenMP limit (``threadpoolctl.threadpool_limits``,
         ``OMP_NUM_THREADS``) and the share of an outer level — cores ÷ n_jobs
         in joblib's threading backend, cores ÷ worker threads in a Dask task,

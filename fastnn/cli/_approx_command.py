@@ -1,12 +1,12 @@
 """``fastnn approx``: ch. 4's tables and figures from the command line.
 
 Prints both sup-error tables (``fastnn.approx``) and draws the figures
-(``fastnn._approx_plots``, which needs matplotlib).
+(``fastnn.approx._plots``, which needs matplotlib).
 """
 import os
 
-from ._plot import HINT, PlotUnavailable, pyplot
-from .approx import EPOCHS, N_VALUES, TARGETS, build_networks, error_rows, format_table
+from .._plot import HINT, PlotUnavailable, pyplot
+from ..approx import EPOCHS, N_VALUES, TARGETS, build_networks, error_rows, format_table
 
 
 def add_arguments(parser):
@@ -70,7 +70,7 @@ def command(args):
     except PlotUnavailable:
         print(f"figures skipped: {HINT}")
         return 0
-    from . import _approx_plots as figures
+    from ..approx import _plots as figures
 
     paths = [figures.plot_steepening(os.path.join(args.out, "steepening.png")),
              figures.plot_bias_shift(os.path.join(args.out, "bias-shift.png"))]

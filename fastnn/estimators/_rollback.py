@@ -7,7 +7,12 @@ instant leaves a consistent model, the loop takes a ``Snapshot`` once an
 epoch is wholly recorded, in one assignment, and whatever goes wrong puts the
 estimator back to the last one: weights, velocity, ``n_iter_``, ``history_``
 (hence ``loss_curve_``), the Generator and the η schedule, all of one epoch.
+
+This module only takes snapshots; putting one back is the estimator's own
+(``EpochLoop._roll_back`` and ``_put_back``), so that nothing outside the
+class sets its attributes.
 """
+import copy
 
 # Everything an epoch replaces.  Committing an epoch assigns fresh arrays
 # (``_commit`` copies), so holding references is enough.
@@ -24,38 +29,31 @@ class Snapshot:
         Fitted up to and including the epoch (``_commit`` and ``_record`` done).
     plan : Schedule
         The η schedule, updated with that epoch's score.
+
+    Attributes
+    ----------
+    attributes : dict
+        ``ATTRIBUTES`` as they were.
+    lengths : dict
+        The length of each list in ``history_``.
+    rng : dict
+        The state of the estimator's Generator.
+    plan : Schedule
+        A copy of the schedule.
     """
 
     def __init__(self, estimator, plan):
         self.attributes = {name: getattr(estimator, name) for name in ATTRIBUTES}
         self.lengths = {key: len(values) for key, values in estimator.history_.items()}
         self.rng = estimator._rng.bit_generator.state  # a fresh dict each time
-        self.plan = dict(vars(plan))  # best_params is replaced, never written in place
-
-    def restore(self, estimator, plan):
-        """Put ``estimator`` and ``plan`` back as they were when this was taken."""
-        vars(estimator).update(self.attributes)
-        for key, n in self.lengths.items():
-            # In place: loss_curve_ is the same list as history_["train_cost"].
-            del estimator.history_[key][n:]
-        estimator._rng.bit_generator.state = self.rng
-        vars(plan).clear()
-        vars(plan).update(self.plan)
+        self.plan = copy.copy(plan)  # best_params is replaced, never written in place
 
 
 def keep(estimator):
-    """What ``put_back`` needs to undo a fit that never reached its first epoch."""
+    """What ``EpochLoop._put_back`` needs to undo a fit that never reached its
+    first epoch: (attributes, Generator, its state)."""
     rng = vars(estimator).get("_rng")
     return dict(vars(estimator)), rng, rng.bit_generator.state if rng is not None else None
-
-
-def put_back(estimator, kept):
-    """The estimator exactly as ``keep`` saw it, its Generator's state included."""
-    attributes, rng, state = kept
-    vars(estimator).clear()
-    vars(estimator).update(attributes)
-    if rng is not None:
-        rng.bit_generator.state = state
 
 
 def interrupt_of(exc):

@@ -3,7 +3,7 @@ outputs and the quadratic cost, for regression and ch. 4.
 
 Like ``FastNN`` it validates its input once, converts it to C-contiguous
 float32 or float64 (or CSR), and hands it to the shared epoch loop
-(``_base``): one compiled call per epoch.
+(``_loop``): one compiled call per epoch.
 """
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_is_fitted
 
+from .._typing import ArrayLike, LayerSizes, MatrixLike, PathLike, RandomState
 from ._base import BaseFastNN
 from ._docstrings import SHARED_ATTRIBUTES as _SHARED_ATTRIBUTES
 from ._docstrings import SHARED_PARAMETERS as _SHARED_DOC
 from ._params import make_rng, pack
-from ._typing import ArrayLike, LayerSizes, MatrixLike, PathLike, RandomState
 
 
 class FastNNRegressor(RegressorMixin, BaseFastNN):

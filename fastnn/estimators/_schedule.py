@@ -58,6 +58,11 @@ class Schedule:
         return {"eta": self.eta, "best_score": best, "best_epoch": self.best_epoch,
                 "stalled": self.stalled}
 
+    def rewind(self, earlier):
+        """Go back to ``earlier``, a ``copy.copy`` of this schedule (``_rollback.Snapshot``)."""
+        vars(self).clear()
+        vars(self).update(vars(earlier))
+
     def restore(self, state, best_params):
         """Continue from ``state()`` and the best weights saved with it."""
         self.eta = float(state["eta"])

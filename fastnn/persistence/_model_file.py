@@ -1,4 +1,9 @@
-"""Model files: ``save(estimator, path)``, ``load(path)`` and ``atomic_write``.
+"""Model files: ``save(estimator, path)`` (atomically: ``_atomic``) and ``read(path)``.
+
+``read`` checks a file and returns what it holds (a ``SavedModel``); the
+class it names turns that back into an estimator (``rebuild`` calls its
+``_from_fitted``), so this module never imports the estimators:
+``fastnn.load`` (``fastnn.estimators._load``) knows which class is which.
 
 A model file is one ``.npz`` written by ``numpy.savez``: a zip of ``.npy``
 members, stored uncompressed, holding only numbers, bools, strings and JSON, so
@@ -40,15 +45,17 @@ from __future__ import annotations
 import json
 import os
 import struct
-import tempfile
 import zipfile
 from numbers import Integral, Real
-from typing import TYPE_CHECKING
+from typing import Any, Dict, NamedTuple
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._files import regular_file
+from .. import _version
+from .._files import regular_file
+from .._typing import PathLike
+from ._atomic import atomic_write
 from ._model_checks import (  # noqa: F401  (FORMAT_VERSION: part of the API)
     ARRAY_KINDS,
     CLASSES,
@@ -61,57 +68,45 @@ from ._model_checks import (  # noqa: F401  (FORMAT_VERSION: part of the API)
     _read_member,
     _read_metadata,
 )
-from ._typing import PathLike
-
-if TYPE_CHECKING:  # io is imported by the estimators' module
-    from ._base import BaseFastNN
 
 # Private attributes that are part of a fitted model, and how each is stored.
 PRIVATE = {"_velocity": "array", "_rng": "rng", "_y_1d": "json",
-           # A checkpoint's training state (``fastnn._checkpoint``).
+           # A checkpoint's training state (``fastnn.persistence._checkpoint``).
            "_checkpoint": "json", "_best_params": "array"}
+# The checkpoint's entries: read into ``SavedModel.training``, never onto an estimator.
+TRAINING = ("_checkpoint", "_best_params")
 # Parameters bound to the machine a model was fitted on, never restored by ``load``.
 ENVIRONMENT_PARAMS = {"checkpoint_dir": None, "n_threads": None}
 # Bit generators whose state is plain integers (``default_rng`` makes PCG64).
 BIT_GENERATORS = ("PCG64", "PCG64DXSM")
 
 
-def atomic_write(path, write):
-    """Write a file so that ``path`` holds either its old or its whole new content.
+class SavedModel(NamedTuple):
+    """What a model file holds, every part checked by ``read``.
 
-    ``write(file)`` writes to a temporary file in the same folder (a rename
-    is atomic only within one file system); the file is flushed and fsynced,
-    renamed over ``path`` with ``os.replace``, and the folder is fsynced so
-    the rename itself survives a crash.  On any error the temporary file is
-    removed and ``path`` is untouched.
-
-    Parameters
+    Attributes
     ----------
-    path : str or os.PathLike
-    write : callable
-        Called with the open binary file object.
+    class_name : str
+        One of ``CLASSES``.
+    params : dict
+        ``get_params()`` as saved, with ``checkpoint_dir`` and ``n_threads``
+        reset to None (they belong to the machine, not the file); checked
+        against the class only by ``rebuild``.
+    attributes : dict
+        Fitted attribute name → value: the public ones ending in ``_`` and
+        ``_velocity``, ``_rng`` (a ``Generator``) and ``_y_1d`` where saved.
+    training : dict
+        A checkpoint's ``_checkpoint`` (its JSON state) and ``_best_params``;
+        empty for a saved model.
     """
-    path = os.path.abspath(os.fspath(path))
-    folder, name = os.path.split(path)
-    fd, temporary = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-    try:
-        # mkstemp creates the file 0600; give it the mode open() would have.
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
-    _fsync_folder(folder)
+
+    class_name: str
+    params: Dict[str, Any]
+    attributes: Dict[str, Any]
+    training: Dict[str, Any]
 
 
-def save(estimator: BaseFastNN, path: PathLike) -> None:
+def save(estimator: Any, path: PathLike) -> None:
     """Save a fitted ``FastNN`` or ``FastNNRegressor`` to ``path`` (atomically).
 
     The file name is used as given (no ``.npz`` is appended).  See the
@@ -135,7 +130,9 @@ def save(estimator: BaseFastNN, path: PathLike) -> None:
 def _save(estimator, path, extra):
     """``save``, plus ``extra`` private attributes (a checkpoint's training state)."""
     name = type(estimator).__name__
-    if name not in CLASSES or _estimator_class(name) is not type(estimator):
+    # A file is loaded as the fastnn class of its name: a subclass, or another
+    # class so named, would come back as something else.
+    if name not in CLASSES or not type(estimator).__module__.startswith("fastnn."):
         raise ValueError(f"fastnn.save saves {' or '.join(CLASSES)} estimators, not {name}.")
     check_is_fitted(estimator)
     arrays, metadata = {}, _header(estimator)
@@ -155,27 +152,26 @@ def _save(estimator, path, extra):
     atomic_write(path, lambda file: np.savez(file, **arrays))
 
 
-def load(path: PathLike) -> BaseFastNN:
-    """Load a model saved by ``save``, checking everything before trusting it.
+def read(path: PathLike) -> SavedModel:
+    """What the model file at ``path`` holds, checking everything before trusting it.
+
+    Parameters
+    ----------
+    path : str or path-like
 
     Returns
     -------
-    estimator : FastNN or FastNNRegressor
-        Fitted; predicts bitwise identically to the saved estimator.
+    SavedModel
+        Whose ``rebuild`` gives an estimator that predicts bitwise identically
+        to the saved one.
 
     Raises
     ------
     ValueError
-        Naming the file and the problem: not a zip, truncated or corrupt, a
-        newer format, an unknown class, arrays, shapes or dtypes other than
-        declared, compressed members or sizes beyond the file's (or over
-        2 GiB), object arrays, non-finite weights, layers that do not fit
-        together, arrays whose declared shapes are not the ones the layers
-        imply.  (A missing file raises FileNotFoundError.)
-
-    Everything is checked against the metadata before any array is read,
-    and members must be stored uncompressed, so ``load`` never allocates
-    more than the file's size (plus its parsed JSON).
+        Naming the file and the problem (``fastnn.load`` lists them); a
+        missing file raises FileNotFoundError.  Nothing is allocated beyond
+        the file's size (plus its parsed JSON): every array is checked
+        against the metadata before it is read.
     """
     regular_file(path)
     try:
@@ -184,7 +180,7 @@ def load(path: PathLike) -> BaseFastNN:
             metadata = _read_metadata(archive, members)
             arrays = {name: _read_member(archive, members[name], spec)
                       for name, spec in metadata["arrays"].items()}
-        return _rebuild(metadata, arrays)
+        return _saved_model(metadata, arrays)
     except (FileNotFoundError, IsADirectoryError, PermissionError):
         raise
     except _Invalid as exc:
@@ -199,6 +195,35 @@ def load(path: PathLike) -> BaseFastNN:
         # zipfile and numpy's .npy reader raise all of these for damaged bytes.
         raise ValueError(f"{os.fspath(path)} is not a whole fastnn model file "
                          f"(not a zip, truncated or corrupt): {exc}") from None
+
+
+def rebuild(saved: SavedModel, cls: Any, path: PathLike) -> Any:
+    """The fitted estimator of class ``cls`` that ``saved`` describes.
+
+    Parameters
+    ----------
+    saved : SavedModel
+        What ``read(path)`` returned.
+    cls : type
+        The estimator class named by ``saved.class_name``; its
+        ``_from_fitted(params, attributes)`` makes the estimator.
+    path : str or path-like
+        The file ``saved`` was read from, for the error message.
+
+    Returns
+    -------
+    estimator : cls, fitted
+
+    Raises
+    ------
+    ValueError
+        Naming the file, if its parameters are not valid for ``cls``.
+    """
+    try:
+        return cls._from_fitted(saved.params, saved.attributes)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{os.fspath(path)} is not a valid fastnn model file: its parameters "
+                         f"are not valid for {cls.__name__}: {exc}") from None
 
 
 # -- saving -------------------------------------------------------------------
@@ -218,8 +243,8 @@ def _header(estimator):
             kinds[key] = "items"
         else:
             params[key] = _plain(value, f"parameter {key}")
-    from . import __version__
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, "fastnn_version": __version__,
+    return {"format": FORMAT, "format_version": FORMAT_VERSION,
+            "fastnn_version": _version.__version__,
             "class": type(estimator).__name__, "params": params, "param_kinds": kinds,
             "attributes": {}, "array_lists": {}, "arrays": {}}
 
@@ -285,22 +310,16 @@ def _aliases(estimator, attributes):
 
 # -- loading: the estimator ---------------------------------------------------
 
-def _rebuild(metadata, arrays):
-    cls = _estimator_class(metadata["class"])  # one of CLASSES (_check_metadata)
-    estimator = cls()
-    try:
-        # Where to write and how many threads belong to the caller's machine,
-        # not to a file: a loaded model writes nowhere unless told to.
-        estimator.set_params(**{**_params(metadata), **ENVIRONMENT_PARAMS})
-        estimator._validate_params()
-    except (ValueError, TypeError) as exc:
-        raise _Invalid(f"its parameters are not valid for {cls.__name__}: {exc}") from None
+def _saved_model(metadata, arrays):
+    # Where to write and how many threads belong to the caller's machine,
+    # not to a file: a loaded model writes nowhere unless told to.
+    params = {**_params(metadata), **ENVIRONMENT_PARAMS}
     attributes = _attributes(metadata, arrays)
-    _check_model(attributes, cls.__name__)
+    _check_model(attributes, metadata["class"])  # one of CLASSES (_check_metadata)
     if "rng" in metadata:
         attributes["_rng"] = _generator(metadata["rng"])
-    vars(estimator).update(attributes)
-    return estimator
+    training = {name: attributes.pop(name) for name in TRAINING if name in attributes}
+    return SavedModel(metadata["class"], params, attributes, training)
 
 
 def _params(metadata):
@@ -355,33 +374,3 @@ def _generator(state):
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
         raise _Invalid(f"rng state is not valid for {name}: {exc!r}") from None
     return np.random.Generator(bit_generator)
-
-
-def _estimator_class(name):
-    import fastnn
-
-    return getattr(fastnn, name, None)
-
-
-def _umask():
-    # Reading the umask from /proc avoids os.umask's set-and-restore, which
-    # would briefly change it for every thread of the process.
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    return 0o022
-
-
-def _fsync_folder(folder):
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # Windows cannot open a folder; its rename is durable enough.
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -1,18 +1,12 @@
-"""What ``FastNN`` and ``FastNNRegressor`` share: parameters, the epoch loop.
+"""What ``FastNN`` and ``FastNNRegressor`` share: parameters, validation,
+prediction, and the epoch loop (``_loop.EpochLoop``).
 
-The loop follows ``network2.SGD``: each epoch is one compiled call
-(``kernels.train_epoch``), then the four monitors go into ``history_``: cost
-and accuracy on the training data as the epoch's own pass saw them (as
-scikit-learn's ``loss_curve_``), and on the evaluation data after the epoch.
-Early stopping, the η schedule, divergence and Ctrl-C are decided here,
-between epochs, in Python.
+``fit`` and ``partial_fit`` go through ``_fit``: validate and convert the
+data once (``_prepare``), then hand it to the epoch loop.
 """
 from __future__ import annotations
 
 import os
-import sys
-import time
-import warnings
 from numbers import Integral, Real
 from typing import Optional, Tuple
 
@@ -23,31 +17,26 @@ from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
 )
-from tqdm.auto import tqdm
 
-from . import (  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
-    _checkpoint,
-    _monitor,
-    _rollback,
-    _sparse,
-    kernels,
-)
+from .. import kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
+from .._typing import ArrayLike, MatrixLike, PathLike
+from ..persistence import _checkpoint, _model_file
+from . import _monitor, _rollback, _sparse
+from ._loop import EpochLoop
 from ._params import initial_parameters, make_rng, pack, unpack
-from ._schedule import Schedule
-from ._state import TrainingRun
 from ._threads import blas_threads, numba_threads
-from ._typing import ArrayLike, MatrixLike, PathLike
 
 
-class BaseFastNN(BaseEstimator):
-    """Parameters and training loop; subclasses say what the outputs mean.
+class BaseFastNN(EpochLoop, BaseEstimator):
+    """Parameters, validation, prediction and (from ``EpochLoop``) the training
+    loop; subclasses say what the outputs mean.
 
     A subclass defines ``_targets(y, first)`` → (Y, y_kept) and
     ``_score_outputs(outputs, y)``, and the names ``_cost_name``,
     ``_score_name``.
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "eta": [Interval(Real, 0, None, closed="neither")],
         "lmbda": [Interval(Real, 0, None, closed="left")],
@@ -85,7 +74,7 @@ class BaseFastNN(BaseEstimator):
             run = self._begin(*data, checkpoint, schedule=not incremental,
                               best_params=resume[1] if resume else None)
         except BaseException:
-            _rollback.put_back(self, kept)
+            self._put_back(kept)
             raise
         if incremental:
             epochs = 1
@@ -134,8 +123,53 @@ class BaseFastNN(BaseEstimator):
         FloatingPointError
             If the checkpointed fit diverged (and ``on_divergence="raise"``).
         """
-        return _checkpoint.resume(cls, checkpoint_dir, X, y, sample_weight, eval_set,
-                                  n_threads=n_threads, verbose=verbose)
+        estimator, state, best_params = _checkpoint.read(checkpoint_dir, cls)
+        overrides = {"n_threads": n_threads, "verbose": verbose}
+        estimator.set_params(checkpoint_dir=checkpoint_dir,
+                             **{k: v for k, v in overrides.items() if v is not None})
+        estimator._validate_params()
+        if state["finished"]:
+            if state.get("diverged") is not None:  # absent from older checkpoints
+                # What the fit did when it diverged (resume <- user: stacklevel 3).
+                estimator._act_on(FloatingPointError(
+                    f"{state['diverged']}  (That is how the fit saved in "
+                    f"{os.fspath(checkpoint_dir)} ended; fit again with a smaller eta: the new "
+                    "fit replaces this checkpoint.)"), stacklevel=3)
+            return estimator
+        return estimator._fit(X, y, sample_weight, eval_set, incremental=False,
+                              resume=(state, best_params))
+
+    @classmethod
+    def _from_fitted(cls, params, attributes):
+        """An estimator with ``params`` and the fitted ``attributes`` given, without training.
+
+        How a model file or a checkpoint becomes an estimator again: called
+        by ``fastnn.persistence`` (for ``fastnn.load`` and ``resume``), so
+        that nothing outside the class sets its private attributes.
+
+        Parameters
+        ----------
+        params : dict
+            ``get_params()`` as saved; validated against ``_parameter_constraints``.
+        attributes : dict
+            Fitted attribute name → value, as the model file's reader checked
+            them: the public ones ending in ``_`` and the private state a
+            further fit continues from (``_velocity``, ``_rng``, ``_y_1d``).
+
+        Returns
+        -------
+        estimator : cls, fitted
+
+        Raises
+        ------
+        ValueError or TypeError
+            If ``params`` are not valid for ``cls``.
+        """
+        estimator = cls()
+        estimator.set_params(**params)
+        estimator._validate_params()
+        vars(estimator).update(attributes)
+        return estimator
 
     def _continues(self, incremental):
         return (incremental or self.warm_start) and hasattr(self, "coefs_")
@@ -202,122 +236,6 @@ class BaseFastNN(BaseEstimator):
         self.history_ = {key: [] for key in self._history_keys()}
         self.loss_curve_ = self.history_["train_cost"]
         return rng, params, np.zeros_like(params)
-
-    # -- the epoch loop -------------------------------------------------------
-
-    def _begin(self, X, Y, y, sample_weight, params, velocity, evaluation, checkpoint, schedule,
-               best_params):
-        """Everything the epochs share, with ``params`` committed as the model
-        and a first ``Snapshot`` of it to go back to."""
-        sizes = np.array([X.shape[1], *self._hidden_sizes(), Y.shape[1]], dtype=np.int64)
-        plan = Schedule(self.eta, self.eta_schedule if schedule else "constant",
-                        self.n_iter_no_change if schedule else None,
-                        self.restore_best and schedule)
-        if checkpoint is not None and checkpoint["schedule"] is not None:
-            plan.restore(checkpoint["schedule"], best_params)
-        self._commit(params, velocity, sizes)
-        self.__dict__.pop("best_epoch_", None)
-        run = TrainingRun.start(X, Y, y, sample_weight, params, velocity, evaluation, checkpoint,
-                                sizes, plan,
-                                kernels.Codes(*self._codes(), kernels.PENALTIES[self.penalty]),
-                                self.mini_batch_size)
-        run.last = _rollback.Snapshot(self, plan)
-        return run
-
-    def _train(self, run, epochs):
-        """Up to ``epochs`` epochs, then the best weights and the final checkpoint.
-
-        Whatever instant a Ctrl-C lands (or a divergence or any error stops
-        the loop), the estimator goes back to ``run.last``, the snapshot of
-        the last completed epoch, and is finished from there.
-        """
-        try:
-            problem = self._epochs(run, epochs)
-            if problem is not None:
-                run.last.restore(self, run.plan)
-            self._finish(run, problem, write=True)
-        except BaseException as exc:
-            run.last.restore(self, run.plan)
-            problem = _rollback.interrupt_of(exc)
-            if problem is None:
-                raise
-            self._finish(run, problem, write=False)
-        self._act_on(problem)
-
-    def _epochs(self, run, epochs):
-        """The loop of ``network2.SGD``; returns the divergence that stopped it, if any."""
-        plan = run.plan
-        with numba_threads(self.n_threads) as n_threads, blas_threads(1), tqdm(
-                total=epochs, unit="epoch", desc=type(self).__name__, leave=False,
-                # tqdm's own rule for None: no bar where stderr is not a terminal
-                # (CI, nohup, a pipe), where its redraws would garble the log.
-                file=sys.stderr, disable=True if self.verbose < 2 else None) as progress:
-            for _ in range(epochs):
-                started = time.perf_counter()
-                order = self._rng.permutation(run.n)
-                # numba returns uint64 as a Python int: make it uint64 again.
-                key = np.uint64(kernels.epoch_key(int(self._rng.integers(2 ** 63)),
-                                                  self.n_iter_))
-                hyper = kernels.Hyper(float(plan.eta), float(self.lmbda), float(self.momentum),
-                                      float(self.dropout))
-                finite = kernels.train_epoch(run.X, run.Y, run.sample_weight, order, run.params,
-                                             run.velocity, run.layout, run.codes, hyper, key,
-                                             run.n, run.mini_batch_size, run.outputs, run.costs,
-                                             n_threads)
-                monitors = _monitor.monitors(self, run) if finite else None
-                if monitors is None:
-                    return _monitor.divergence(self, plan.eta, run)
-                self._record(monitors, run)
-                score = monitors[3] if run.evaluation is not None else monitors[1]
-                stop = plan.update(score, self.n_iter_ - 1, run.params)
-                run.last = _rollback.Snapshot(self, plan)
-                _monitor.report(self, monitors, run, started, progress)
-                if stop:
-                    break
-                if run.checkpoint is not None and self.n_iter_ % self.checkpoint_every == 0:
-                    _checkpoint.save_progress(self, run.checkpoint, plan, finished=False)
-        return None
-
-    def _finish(self, run, problem, write):
-        """End with the best epoch's weights when early stopping kept them, and
-        write the final checkpoint (``write``): finished, and marked diverged
-        after a divergence, so that a new fit may replace it."""
-        if run.plan.best_params is not None:
-            self._set_parameters(run.plan.best_params, run.sizes)
-            self.best_epoch_ = run.plan.best_epoch
-        self.eta_ = run.plan.eta
-        if write and run.checkpoint is not None and not isinstance(problem, KeyboardInterrupt):
-            _checkpoint.save_progress(self, run.checkpoint, run.plan, finished=True,
-                                      diverged=None if problem is None else str(problem))
-
-    def _act_on(self, problem, stacklevel=5):
-        """Raise or warn about a divergence or a Ctrl-C, once the model is whole.
-
-        Warnings point at the user's call: _act_on ← _train ← _fit ← fit ← user.
-        """
-        if isinstance(problem, FloatingPointError):
-            if self.on_divergence == "raise":
-                raise problem
-            warnings.warn(str(problem), RuntimeWarning, stacklevel=stacklevel)
-        elif isinstance(problem, KeyboardInterrupt):
-            if self.on_interrupt == "raise":
-                raise problem
-            warnings.warn(f"fit interrupted; the model keeps its {self.n_iter_} completed "
-                          "epoch(s).", RuntimeWarning, stacklevel=stacklevel)
-
-    def _commit(self, params, velocity, sizes):
-        """Make ``params`` the fitted model (copies: the loop keeps training)."""
-        self._set_parameters(params, sizes)
-        self._velocity = velocity.copy()
-
-    def _record(self, monitors, run):
-        """Make the epoch just run part of the model: its history, ``n_iter_``,
-        weights and velocity together (``_train`` rolls back a half-done one)."""
-        for key, value in zip(self._history_keys(), monitors):
-            if value is not None:
-                self.history_[key].append(float(value))
-        self.n_iter_ += 1
-        self._commit(run.params, run.velocity, run.sizes)
 
     # -- helpers --------------------------------------------------------------
 
@@ -388,10 +306,23 @@ class BaseFastNN(BaseEstimator):
         return outputs
 
     def save(self, path: PathLike) -> None:
-        """Save the fitted model to ``path``: a .npz of arrays and JSON that
-        ``fastnn.load`` reads back without running any code (see ``fastnn.io``)."""
-        from .io import save
-        save(self, path)
+        """Save the fitted model to ``path``, atomically.
+
+        The file is a .npz of arrays and JSON that ``fastnn.load`` reads back
+        without running any code (its format: ``fastnn.persistence._model_file``).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Used as given (no ``.npz`` is appended).
+
+        Raises
+        ------
+        ValueError
+            If the estimator is not fitted, or holds something the format
+            cannot store.
+        """
+        _model_file.save(self, path)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

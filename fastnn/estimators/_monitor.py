@@ -13,7 +13,8 @@ import time
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from . import _sparse, kernels
+from .. import kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
+from . import _sparse
 from ._params import read_only
 
 

@@ -2,8 +2,8 @@
 (``fastnn.book.run_preset``), writing its plot and metrics to a folder."""
 from pathlib import Path
 
-from .book import DATA_HELP, PRESETS, run_preset
-from .datasets import load_mnist
+from ..book import DATA_HELP, PRESETS, run_preset
+from ..datasets import load_mnist
 
 
 def add_arguments(parser):

@@ -5,8 +5,8 @@ s = −b/w; a hidden layer of such steps, weighted by output weights h, adds
 up to a staircase that follows any continuous f on [0, 1] as closely as we
 like.  ``step_network`` builds that network by hand as a fitted
 ``FastNNRegressor``; ``sup_error_table`` compares it with one trained by SGD.
-``fastnn approx`` (``fastnn._approx_command``) prints the tables and draws
-the figures (``fastnn._approx_plots``).
+``fastnn approx`` (``fastnn.cli._approx_command``) prints the tables and draws
+the figures (``fastnn.approx._plots``).
 
 The two caveats of the chapter show up too: the approximation is only
 approximate (the error shrinks as N grows, it does not vanish), and only for
@@ -23,8 +23,8 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple
 import numpy as np
 from tqdm import tqdm
 
-from ._typing import ArrayLike
-from .regressor import FastNNRegressor
+from .._typing import ArrayLike
+from ..estimators import FastNNRegressor
 
 # The fine grid for sup errors: 10,001 evenly spaced points, plus x = ½ − 10⁻⁹,
 # so that the jump of ``unit_step`` at ½ is straddled 10⁻⁹ apart (see there).

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import validate_data
 
-from . import kernels
+from .. import kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
 from ._params import read_only
 
 # Dense X with a smaller share of non-zeros trains through the sparse first
