@@ -15,7 +15,7 @@ the mini-batch as ``fastnn.reference`` is):
 Momentum and L1 replace step 4's update (``update``).  Every product goes
 through BLAS (``blas.gemm``), the element-wise work through plain loops that
 numba vectorises.  The caller runs BLAS on one thread
-(``fastnn._threads.blas_threads``): on two, OpenBLAS splits some products so
+(``fastnn.estimators._threads.blas_threads``): on two, OpenBLAS splits some products so
 that the last bits change, and a model must not depend on the thread count.
 """
 from collections import namedtuple
@@ -183,7 +183,7 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     n_threads : int
         Threads that share a large layer's products (``split``); the model is
         bitwise the same for any number.  numba's thread count must allow
-        them (``fastnn._threads.numba_threads``) and BLAS run on one.
+        them (``fastnn.estimators._threads.numba_threads``) and BLAS run on one.
 
     Returns
     -------
