@@ -28,7 +28,19 @@ _IEEE = np.errstate(over="ignore", under="ignore", invalid="ignore")
 # Activations σ, and σ' written from a = σ(z) (the forward pass keeps only a).
 @_IEEE
 def sigmoid(z):
-    # e^−|z| never overflows; same value as 1 / (1 + e^−z).
+    """σ(z) = 1 / (1 + e^−z), element-wise.
+
+    Parameters
+    ----------
+    z : ndarray
+        Weighted inputs.
+
+    Returns
+    -------
+    ndarray
+        σ(z), from e^−|z|, which never overflows: 1/(1 + e) for z ≥ 0 and
+        e/(1 + e) below.
+    """
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
@@ -65,10 +77,23 @@ DERIVATIVES = {  # σ'(z) as a function of a = σ(z)
 
 @_IEEE
 def softplus(x):
+    """ln(1 + e^x) = max(x, 0) + ln(1 + e^−|x|), which never overflows.
+
+    Parameters
+    ----------
+    x : ndarray
+
+    Returns
+    -------
+    ndarray
+        −ln σ(−x): the cross-entropy cost's terms are softplus(∓z).
+    """
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
 class QuadraticCost:
+    """The quadratic cost C = ½‖a − y‖² (``network2.QuadraticCost``)."""
+
     @staticmethod
     @_IEEE
     def fn(z, y, output):
@@ -83,6 +108,8 @@ class QuadraticCost:
 
 
 class CrossEntropyCost:
+    """The cross-entropy cost of sigmoid outputs (``network2.CrossEntropyCost``)."""
+
     @staticmethod
     @_IEEE
     def fn(z, y, output):
@@ -100,6 +127,8 @@ class CrossEntropyCost:
 
 
 class LogLikelihoodCost:
+    """The log-likelihood cost of softmax outputs (the book's ch. 3)."""
+
     @staticmethod
     @_IEEE
     def fn(z, y, output):
@@ -140,6 +169,20 @@ def mix(x):
 
 
 def epoch_key(seed, epoch):
+    """The dropout key of one epoch, as ``fastnn.kernels.epoch_key`` computes it.
+
+    Parameters
+    ----------
+    seed : int
+        The fit's dropout seed (drawn from ``random_state``).
+    epoch : int
+        The epoch's number.
+
+    Returns
+    -------
+    numpy.uint64
+        mix(seed ⊕ mix(epoch)), ``mix`` being SplitMix64's finaliser.
+    """
     return mix(np.uint64(seed) ^ mix(np.uint64(epoch)))
 
 

@@ -17,13 +17,9 @@ import zlib
 from contextlib import contextmanager
 
 import numpy as np
+from numpy._core.multiarray import _reconstruct
 
 from .._files import regular_file
-
-try:
-    from numpy._core.multiarray import _reconstruct
-except ImportError:  # NumPy < 2
-    from numpy.core.multiarray import _reconstruct  # type: ignore[no-redef]
 
 # LeCun's names first, then the dotted spelling some mirrors (Kaggle) use.
 IDX_NAMES = {
