@@ -149,6 +149,19 @@ def test_dense_input_with_few_non_zeros_trains_through_the_sparse_layer(data, ep
                                atol=1e-12)
 
 
+def test_the_dense_or_sparse_choice_reads_a_bounded_sample_of_rows(data, epoch_calls,
+                                                                   monkeypatch):
+    X, y = data
+    X = X[:40].copy()
+    X[::2] = 0.0  # half the rows empty, the other half as they were
+    monkeypatch.setattr(_sparse, "DENSITY_ROWS", 20)  # every second row: the empty ones
+    FastNN(epochs=1, random_state=0).fit(X, y[:40])
+    assert epoch_calls[-1][1] is not None
+    monkeypatch.setattr(_sparse, "DENSITY_ROWS", 40)  # every row
+    FastNN(epochs=1, random_state=0).fit(X, y[:40])
+    assert epoch_calls[-1][1] is None
+
+
 def test_nothing_is_densified(tmp_path):
     # 2,000 × 2,000,000: 32 GB dense, 6,000 non-zeros here.
     rng = np.random.default_rng(0)
