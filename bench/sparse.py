@@ -199,8 +199,8 @@ def _why_density(dens, n=20_000, n_in=784, n_hidden=30):
         per_mac[key] = macs / (dens[key] - fixed) / 1e9
     return (f"Why 20 % misses 3×: at 1 % non-zeros the epoch still takes {fixed * 1e3:.0f} ms, "
             f"{fixed / n * 1e6:.2f} µs per sample, nearly all of it outside the first layer "
-            "(the output layer's products, σ per hidden neuron, each sample's cost and δ from z^L with "
-            "exp and log1p per output, the gathering): "
+            "(the output layer's products, σ of the hidden layer (vectorised, `kernels/vmath.py`), "
+            "each sample's cost and δ from z^L with the C library's exp and log1p per output): "
             f"{fixed / dens['dense|1.0']:.0%} of the dense epoch, which no sparsity removes.  "
             "And the sparse first layer moves "
             f"{per_mac['csr|0.2']:.1f} G multiply-adds/s against BLAS's "
