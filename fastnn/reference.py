@@ -1,20 +1,18 @@
 """A pure-NumPy twin of fastnn's kernels: the oracle of the tests, the
 baseline of the benchmarks.
 
-Written to read like ``network2.py`` from Nielsen's *Neural Networks and Deep
-Learning*, but with one sample per row and each mini-batch as one matrix, so
-Σ_x becomes a matrix product.  It runs exactly the kernels' algorithm: same
-initial weights and sample order (``fastnn.estimators._params``), same updates.  Slow and
-plain on purpose; no Numba.  X may be a scipy.sparse matrix: the first
-layer's products are then scipy's own (x w and xᵀδ), the oracle of the
-kernels' sparse first layer.
+Written like ``network2.py`` (Nielsen's *Neural Networks and Deep
+Learning*), with one sample per row and each mini-batch one matrix, so Σ_x
+becomes a matrix product: the kernels' algorithm exactly, from the same
+initial weights and sample order (``fastnn.estimators._params``).  Slow and
+plain on purpose; no Numba.  A scipy.sparse X takes scipy's products in the
+first layer: the oracle of the kernels' sparse layer.
 
 No input makes it warn.  Where IEEE arithmetic already gives the right value
 (an overflow to ±inf, a NaN that carries a diverged network's state through
-as the kernels do) the warning is switched off with ``_IEEE``; where it would
-give NaN for a well-defined value (softmax of an infinite z, 0 · ln 0 in a
-cost) the formula makes the limit explicit.  Finite, ordinary inputs take
-exactly the arithmetic they always did.
+as the kernels do) the warning is off (``_IEEE``); where it would give NaN
+for a well-defined value (softmax of an infinite z, 0 · ln 0 in a cost) the
+formula takes the limit.  Finite inputs take the plain arithmetic.
 """
 import numpy as np
 
@@ -28,18 +26,15 @@ _IEEE = np.errstate(over="ignore", under="ignore", invalid="ignore")
 # Activations σ, and σ' written from a = σ(z) (the forward pass keeps only a).
 @_IEEE
 def sigmoid(z):
-    """σ(z) = 1 / (1 + e^−z), element-wise.
+    """σ(z) = 1 / (1 + e^−z), element-wise, from e^−|z|, which never overflows.
 
     Parameters
     ----------
     z : ndarray
-        Weighted inputs.
 
     Returns
     -------
     ndarray
-        σ(z), from e^−|z|, which never overflows: 1/(1 + e) for z ≥ 0 and
-        e/(1 + e) below.
     """
     e = np.exp(-np.abs(z))
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
@@ -56,7 +51,16 @@ def _shifted(z):
 
 @_IEEE
 def softmax(z):
-    """e^(z − max z) / Σ e^(z − max z): softmax([inf, 0]) = [1, 0]."""
+    """e^(z − max z) / Σ e^(z − max z) per row: softmax([inf, 0]) = [1, 0].
+
+    Parameters
+    ----------
+    z : ndarray of shape (n_samples, n_outputs)
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_outputs)
+    """
     e = np.exp(_shifted(z)[0])
     return e / e.sum(axis=1, keepdims=True)
 
@@ -76,18 +80,8 @@ DERIVATIVES = {  # σ'(z) as a function of a = σ(z)
 
 
 @_IEEE
-def softplus(x):
-    """ln(1 + e^x) = max(x, 0) + ln(1 + e^−|x|), which never overflows.
-
-    Parameters
-    ----------
-    x : ndarray
-
-    Returns
-    -------
-    ndarray
-        −ln σ(−x): the cross-entropy cost's terms are softplus(∓z).
-    """
+def _softplus(x):
+    """ln(1 + e^x) = max(x, 0) + ln(1 + e^−|x|) = −ln σ(−x), never overflowing."""
     return np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x)))
 
 
@@ -117,8 +111,8 @@ class CrossEntropyCost:
 
         A term whose factor y or 1 − y is 0 is 0, even where its ln is infinite.
         """
-        return np.sum(np.where(y != 0, y * softplus(-z), 0.0)
-                      + np.where(y != 1, (1 - y) * softplus(z), 0.0))
+        return np.sum(np.where(y != 0, y * _softplus(-z), 0.0)
+                      + np.where(y != 1, (1 - y) * _softplus(z), 0.0))
 
     @staticmethod
     def delta(a, y, output):
@@ -160,7 +154,16 @@ _M2 = np.uint64(0x94D049BB133111EB)
 
 
 def mix(x):
-    """SplitMix64's finaliser on a uint64 array (wrapping arithmetic)."""
+    """SplitMix64's finaliser, as ``fastnn.kernels.dropout`` mixes (wrapping arithmetic).
+
+    Parameters
+    ----------
+    x : uint64 ndarray or numpy.uint64
+
+    Returns
+    -------
+    uint64 ndarray or numpy.uint64
+    """
     with np.errstate(over="ignore"):  # wrapping around is the point
         z = np.asarray(x, dtype=np.uint64) + _GOLDEN
         z = (z ^ (z >> np.uint64(30))) * _M1
@@ -173,21 +176,33 @@ def epoch_key(seed, epoch):
 
     Parameters
     ----------
-    seed : int
-        The fit's dropout seed (drawn from ``random_state``).
-    epoch : int
-        The epoch's number.
+    seed, epoch : int
+        The fit's dropout seed (drawn from ``random_state``), the epoch's number.
 
     Returns
     -------
     numpy.uint64
-        mix(seed ⊕ mix(epoch)), ``mix`` being SplitMix64's finaliser.
+        mix(seed ⊕ mix(epoch)).
     """
     return mix(np.uint64(seed) ^ mix(np.uint64(epoch)))
 
 
 def dropout_mask(key, rows, unit0, n_units, p):
-    """mask[s, j] = 1/(1 − p) if neuron unit0 + j of sample rows[s] is kept, else 0."""
+    """mask[s, j] = 1/(1 − p) if neuron unit0 + j of sample rows[s] is kept, else 0.
+
+    Parameters
+    ----------
+    key, rows : numpy.uint64, array of int
+        The epoch's key (``epoch_key``) and the samples' rows in the training set.
+    unit0, n_units : int
+        The layer's first neuron, counting from the inputs, and its size.
+    p : float
+        The probability of dropping a neuron.
+
+    Returns
+    -------
+    ndarray of shape (len(rows), n_units)
+    """
     sample = mix(key ^ mix(np.asarray(rows, dtype=np.uint64)))[:, None]
     units = np.uint64(unit0) + np.arange(n_units, dtype=np.uint64)[None, :]
     uniform = (mix(sample ^ units) >> np.uint64(11)).astype(np.float64) * 2.0 ** -53

@@ -24,6 +24,23 @@ def gradient(x, y, params, layout, hidden, out_act, cost, dropout=0.0, key=0):
 
     With ``dropout`` > 0 it is the gradient of the thinned network that ``key``
     keeps, as one training step sees it.
+
+    Parameters
+    ----------
+    x : array of shape (n_features,)
+    y : array of shape (n_outputs,)
+    params, layout : the network (``forward.make_layout``)
+    hidden, out_act, cost : int
+        Codes from ``activations`` and ``costs``.
+    dropout : float
+        p, the probability of dropping a hidden neuron.
+    key : int
+        The dropout key of the sample (``dropout.sample_key``).
+
+    Returns
+    -------
+    array like ``params``
+        ∂C/∂w and ∂C/∂b of every layer.
     """
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1

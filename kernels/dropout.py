@@ -34,7 +34,20 @@ def mix(x):
 
 @jit()
 def epoch_key(seed, epoch):
-    """The key shared by every mask of one epoch."""
+    """The key shared by every mask of one epoch.
+
+    Parameters
+    ----------
+    seed : int
+        The fit's dropout seed.
+    epoch : int
+        The epoch's number.
+
+    Returns
+    -------
+    numpy.uint64
+        mix(seed ⊕ mix(epoch)).
+    """
     return mix(U(seed) ^ mix(U(epoch)))
 
 

@@ -18,6 +18,21 @@ def evaluate(X, Y, sample_weight, params, layout, hidden, out_act, cost):
     Σ_x w_x C_x (float64).
 
     No regularisation term: the caller adds it, with its own n.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features), or ``sparse.CSR``
+    Y : array of shape (n_samples, n_outputs)
+        Targets, one-hot for classification.
+    sample_weight : float64 array of shape (n_samples,)
+    params, layout : the network (``forward.make_layout``)
+    hidden, out_act, cost : int
+        Codes from ``activations`` and ``costs``.
+
+    Returns
+    -------
+    outputs : array of shape (n_samples, n_outputs)
+    total_cost : float
     """
     dense, csr = dense_or_csr(X)
     return _evaluate(dense, csr, Y, sample_weight, params, layout, hidden, out_act, cost)
@@ -47,6 +62,20 @@ def penalty_cost(params, layout, penalty, lmbda, n):
     """The regularisation term of the cost: (λ/2n) Σ w² (L2) or (λ/n) Σ |w| (L1).
 
     Biases are left out, as in the book.
+
+    Parameters
+    ----------
+    params, layout : the network (``forward.make_layout``)
+    penalty : int
+        ``update.L2`` or ``update.L1``.
+    lmbda : float
+        λ.
+    n : int
+        The training set's size.
+
+    Returns
+    -------
+    float
     """
     sizes, w_off, b_off, a_off = layout
     total = 0.0

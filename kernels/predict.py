@@ -75,6 +75,18 @@ def predict_outputs(X, params, layout, hidden, out_act, normalize):
     ``normalize`` each row is divided by its sum, turning independent sigmoid
     outputs into class probabilities (the book predicts argmax a^L, which
     this keeps).  A row whose outputs all underflowed to 0 becomes uniform.
+
+    Parameters
+    ----------
+    X : array of shape (n_samples, n_features), or ``sparse.CSR``
+    params, layout : the network (``forward.make_layout``)
+    hidden, out_act : int
+        Codes from ``activations``.
+    normalize : bool
+
+    Returns
+    -------
+    array of shape (n_samples, n_outputs), params' dtype
     """
     dense, csr = dense_or_csr(X)
     n = X.indptr.shape[0] - 1 if csr is not None else X.shape[0]

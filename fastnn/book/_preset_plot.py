@@ -29,7 +29,23 @@ def book_preset(preset: Preset, summary: Mapping[str, Any], path: PathLike,
     counts out of ``book_eval_size``.  Accuracy presets get one panel per
     ``Run.panel`` (evaluation accuracy per epoch; a quoted figure is a dotted
     line, a transcript dots); the overfitting preset gets the book's four
-    panels.  Returns ``path``.
+    panels.
+
+    Parameters
+    ----------
+    preset : Preset
+        A ``fastnn.book`` preset.
+    summary : Mapping
+        What ``run_preset`` returned for it.
+    path : path-like
+        The PNG to write.
+    book_eval_size : int
+        The book's evaluation set size, its accuracies' denominator.
+
+    Returns
+    -------
+    path-like
+        ``path``.
 
     Raises
     ------

@@ -28,6 +28,19 @@ def initial_parameters(sizes, init, rng, dtype=np.float64):
     one and sigmoid neurons do not start saturated (ch. 3); ``"large"``:
     w ~ N(0, 1) as in ch. 1.  Biases ~ N(0, 1) in both.  Drawn in float64 and
     then cast, so a float32 model starts from the same (rounded) weights.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Neurons per layer, inputs first.
+    init : {"default", "large"}
+    rng : numpy.random.Generator
+    dtype : float32 or float64
+
+    Returns
+    -------
+    weights, biases : lists of ndarray
+        weights[l] of shape (sizes[l], sizes[l + 1]), biases[l] of sizes[l + 1].
     """
     weights, biases = [], []
     for n_in, n_out in zip(sizes[:-1], sizes[1:]):
