@@ -208,7 +208,8 @@ def _why_density(dens, n=20_000, n_in=784, n_hidden=30):
             "non-zero reads and then writes a random row of w¹ (30 weights, four cache lines) "
             "where BLAS streams w¹ in cache-sized blocks, so the sparse layer wins only below "
             f"~{per_mac['csr|0.2'] / per_mac['dense|1.0']:.0%} non-zeros "
-            "(`fastnn.estimators._sparse.SPARSE_BELOW` = 25 %).  3× at 20 % would need both halved.")
+            "(`fastnn.estimators._sparse.SPARSE_BELOW` = 25 %).  "
+            "3× at 20 % would need both halved.")
 
 
 def render_section(path=HERE / "SPARSE.json"):
