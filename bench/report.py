@@ -48,10 +48,11 @@ def shape_name(sizes):
 
 
 class Job:
-    """One timed callable; ``repeat`` calls per timing, the time reported per call."""
+    """One timed callable; ``repeat`` calls per timing, the time reported per call;
+    ``threads`` it runs on."""
 
-    def __init__(self, key, run, repeat=1):
-        self.key, self.run, self.repeat, self.times = key, run, repeat, []
+    def __init__(self, key, run, repeat=1, threads=1):
+        self.key, self.run, self.repeat, self.threads, self.times = key, run, repeat, threads, []
 
     def time_once(self):
         started = time.perf_counter()
@@ -85,7 +86,8 @@ def build_epoch_jobs(data, n_rows, log):
                     except Unavailable as why:
                         skipped[name] = str(why)
                         continue
-                    jobs.append(Job(("epoch", shape_name(sizes), m, threads, name), run))
+                    jobs.append(Job(("epoch", shape_name(sizes), m, threads, name), run,
+                                    threads=threads))
             log(f"built {shape_name(sizes)} m={m}")
     return jobs, rows, skipped
 
@@ -97,12 +99,13 @@ def build_predict_jobs(X_test):
             for name, build in PREDICTORS.items():
                 run = build(X_test, sizes, threads)
                 run()
-                jobs.append(Job(("predict", shape_name(sizes), threads, name), run, repeat=5))
+                jobs.append(Job(("predict", shape_name(sizes), threads, name), run, repeat=5,
+                                threads=threads))
     return jobs
 
 
 def build_peak_jobs():
-    return [Job(("peak", dtype, threads), machine.matmul_job(dtype, threads))
+    return [Job(("peak", dtype, threads), machine.matmul_job(dtype, threads), threads=threads)
             for dtype in ("float64", "float32") for threads in thread_counts()]
 
 
@@ -118,13 +121,24 @@ def build_sparsity_jobs(n):
     return jobs
 
 
+# After a job on several threads, its pools' idle threads keep spinning for a
+# while (OpenBLAS ~0.1 s, OpenMP's too) and take the second core from the next
+# job: measured, a fastnn prediction on two threads right after a NumPy one
+# ran 24–25 ms instead of 15.  The next job waits this long first (untimed).
+SETTLE = 0.5
+
+
 def run_rounds(jobs, rounds, log):
     rng = np.random.default_rng(2024)
     spent = []
     for r in range(rounds):
         started = time.perf_counter()
+        threaded = False
         for i in rng.permutation(len(jobs)):
+            if threaded:
+                time.sleep(SETTLE)
             jobs[i].time_once()
+            threaded = jobs[i].threads > 1
         spent.append((time.perf_counter() - started, machine.load_average()))
         log(f"round {r + 1}/{rounds}: {spent[-1][0]:.0f} s, load {spent[-1][1]}")
     return spent

@@ -292,10 +292,10 @@ class BaseFastNN(EpochLoop, BaseEstimator):
         params = pack(self.coefs_, self.intercepts_)
         if not np.all(np.isfinite(params)):
             raise ValueError("The model's weights are not finite; refit it with a smaller eta.")
-        # Prediction is not the model: BLAS may split its products between threads.
-        with numba_threads(self.n_threads) as n_threads, blas_threads(n_threads):
+        # The threads share the rows (``kernels.predict``), each with BLAS on one.
+        with numba_threads(self.n_threads) as n_threads, blas_threads(1):
             outputs = kernels.predict_outputs(_sparse.kernel_input(X), params, self._layout(),
-                                              hidden, output, normalize)
+                                              hidden, output, normalize, n_threads)
         bad = ~np.all(np.isfinite(outputs), axis=1)
         if bad.any():
             raise ValueError(

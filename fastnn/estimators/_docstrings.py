@@ -59,8 +59,9 @@ SHARED_PARAMETERS = """
         The same int gives a bitwise-identical model whatever ``n_threads`` is.
     n_threads : int or None, default=None
         Threads that share a large layer's products in training (fixed
-        blocks: the model is bitwise the same for any count) and BLAS's in
-        ``predict``, ``predict_proba`` and ``score``.  None
+        blocks: the model is bitwise the same for any count), and the rows
+        of ``predict``, ``predict_proba`` and ``score`` (the outputs too are
+        bitwise the same for any count).  None
         follows fastnn's threads rule (``fastnn.estimators._threads``): the smallest of
         numba's setting, the OpenMP limit (``threadpoolctl.threadpool_limits``,
         ``OMP_NUM_THREADS``) and the share of an outer level — cores ÷ n_jobs

@@ -3,7 +3,8 @@
 The estimators call ``numba_threads(n_threads)`` and ``blas_threads(1)``
 around every kernel call.  Training runs BLAS on one thread (``blas_threads``
 says why); numba's threads share a large layer's products in fixed blocks
-(``kernels/split.py``).  Prediction lets BLAS use the threads.
+(``kernels/split.py``).  Prediction shares its rows between the threads
+(``kernels/predict.py``), each with BLAS on one.
 
 **The threads rule** (``n_threads=None``): the smallest of
 
