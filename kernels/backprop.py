@@ -49,8 +49,9 @@ def gradient(x, y, params, layout, hidden, out_act, cost, dropout=0.0, key=0):
     one = np.int64(1)  # a variable: a constant would compile Literal[int] variants
     acts = scratch(layout, one, params)
     deltas = scratch(layout, one, params)
+    # One sample: no product is large enough to cut (``split``).
     forward_block(X, None, None, 1.0, params, layout, hidden, out_act, dropout, keys, acts, one,
-                  None)
+                  None, np.int64(0))
     output_delta(block(acts, layout, n_layers, one, one)[0], y, cost, out_act,
                  block(deltas, layout, n_layers, one, one)[0])
     for l in range(n_layers - 1, 0, -1):

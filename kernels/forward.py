@@ -102,17 +102,17 @@ def as_dtype_of(x, like):
 
 
 @jit()
-def weighted_inputs(a_prev, params, layout, l, z, threads):
+def weighted_inputs(a_prev, params, layout, l, z, threads, small):
     """z ← a^(l−1) w^l + b^l for every row: a GEMM onto the broadcast biases, in
-    ``split``'s fixed blocks of samples for a large layer, on ``threads``
-    threads (None: one)."""
+    ``split``'s fixed blocks of samples for a large layer or product (``small``:
+    ``blas.small_product_limit``), on ``threads`` threads (None: one)."""
     sizes, w_off, b_off, a_off = layout
     b0 = b_off[l]
     for s in range(z.shape[0]):
         for j in range(z.shape[1]):
             z[s, j] = params[b0 + j]
     w = weights(params, layout, l)
-    blocks = n_blocks(z.shape[0], sizes[l], sizes[l + 1])
+    blocks = n_blocks(z.shape[0], sizes[l], sizes[l + 1], small)
     if blocks == 1:
         gemm(False, False, 1.0, a_prev, w, 1.0, z)
     elif threads is None:
@@ -143,7 +143,7 @@ def activate_rows(z, code, dropout, keys, unit0, hidden):
 
 @jit()
 def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, keys, acts, capacity,
-                  threads):
+                  threads, small):
     """The forward pass of a block of m samples: a^l = σ(w^l a^(l−1) + b^l).
 
     The samples are the rows of x, an (m, n_0) matrix, or (x None) the rows
@@ -152,7 +152,8 @@ def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, key
     …)``, m ≤ capacity); the output layer is left as z^L if ``out_act`` is
     identity.  Hidden layers are dropped out with the samples' ``keys`` if p
     = ``dropout`` > 0 (None: no dropout code is compiled).  ``threads``
-    (None: one) share a large dense layer's product (``split``).
+    (None: one) share a large dense layer's product, cut into ``split``'s
+    blocks (``small``: ``blas.small_product_limit``).
     """
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
@@ -168,10 +169,11 @@ def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, key
     for l in range(n_layers):
         z = block(acts, layout, l + 1, m, capacity)
         if l > 0:
-            weighted_inputs(block(acts, layout, l, m, capacity), params, layout, l, z, threads)
+            weighted_inputs(block(acts, layout, l, m, capacity), params, layout, l, z, threads,
+                            small)
         else:
             if x is not None:
-                weighted_inputs(x, params, layout, l, z, threads)
+                weighted_inputs(x, params, layout, l, z, threads, small)
             if csr is not None:
                 sparse.weighted_inputs(csr, rows, params, w_off[0], b_off[0], c, z)
         last = l == n_layers - 1

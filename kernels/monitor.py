@@ -8,6 +8,7 @@ import numpy as np
 
 from ._jit import jit
 from .activations import IDENTITY, activate
+from .blas import small_product_limit
 from .costs import fn as cost_fn
 from .predict import BLOCK, block_outputs, dense_or_csr, outputs_scratch
 from .update import L2
@@ -35,11 +36,12 @@ def evaluate(X, Y, sample_weight, params, layout, hidden, out_act, cost):
     total_cost : float
     """
     dense, csr = dense_or_csr(X)
-    return _evaluate(dense, csr, Y, sample_weight, params, layout, hidden, out_act, cost)
+    return _evaluate(dense, csr, Y, sample_weight, params, layout, hidden, out_act, cost,
+                     np.int64(small_product_limit()))
 
 
 @jit()
-def _evaluate(X, csr, Y, sample_weight, params, layout, hidden, out_act, cost):
+def _evaluate(X, csr, Y, sample_weight, params, layout, hidden, out_act, cost, small):
     sizes = layout[0]
     n = Y.shape[0]
     out = np.empty((n, sizes[sizes.shape[0] - 1]), dtype=params.dtype)
@@ -50,7 +52,7 @@ def _evaluate(X, csr, Y, sample_weight, params, layout, hidden, out_act, cost):
         r1 = min(n, r0 + BLOCK)
         # Stop at z^L: the cost is computed from z for numerical stability.
         block_outputs(X, csr, r0, r1, params, layout, hidden, identity, out, acts, keys,
-                      rows)
+                      rows, small)
         for r in range(r0, r1):
             total += sample_weight[r] * cost_fn(out[r], Y[r], cost, out_act)
             activate(out[r], out_act)

@@ -1,7 +1,8 @@
 """Prediction over many samples: blocks of rows, one GEMM per layer and block.
 
 Samples are independent: each block of ``BLOCK`` rows goes forward as one
-matrix (``forward.forward_block``) straight from X, no copy; from a CSR X
+matrix (``forward.forward_block``) straight from X, no copy, its products
+cut where BLAS multiplies small ones faster (``split.n_blocks``); from a CSR X
 the first layer takes only the non-zeros (``sparse``).  Threads share the
 rows, not the products: each takes a run of whole blocks (``row_chunks``)
 and calls the compiled loop, which releases the GIL, with BLAS on one
@@ -15,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from ._jit import jit
+from .blas import small_product_limit
 from .forward import block, forward_block, scratch
 from .sparse import CSR
 
@@ -51,10 +53,11 @@ def outputs_scratch(layout, params):
 
 
 @jit()
-def block_outputs(X, csr, r0, r1, params, layout, hidden, out_act, out, acts, keys, rows):
+def block_outputs(X, csr, r0, r1, params, layout, hidden, out_act, out, acts, keys, rows, small):
     """out[r] ← a^L (z^L if ``out_act`` is identity) for rows r0 … r1 − 1 of X
     or, X None, of ``csr`` (at most ``BLOCK``), in the scratch of
-    ``outputs_scratch``."""
+    ``outputs_scratch``; products cut into blocks of at most ``small``
+    multiply-adds (``blas.small_product_limit``)."""
     sizes = layout[0]
     n_layers = sizes.shape[0] - 1
     capacity = keys.shape[0]
@@ -62,12 +65,12 @@ def block_outputs(X, csr, r0, r1, params, layout, hidden, out_act, out, acts, ke
     # Two ifs on the argument that is None: see ``forward.forward_block``.
     if X is not None:
         forward_block(X[r0:r1], None, None, 1.0, params, layout, hidden, out_act, None, keys,
-                      acts, capacity, None)
+                      acts, capacity, None, small)
     if csr is not None:
         for s in range(m):
             rows[s] = r0 + s
         forward_block(None, csr, rows[:m], 1.0, params, layout, hidden, out_act, None, keys,
-                      acts, capacity, None)
+                      acts, capacity, None, small)
     a = block(acts, layout, n_layers, m, capacity)
     for r in range(m):
         for j in range(a.shape[1]):
@@ -109,6 +112,7 @@ def predict_outputs(X, params, layout, hidden, out_act, normalize, n_threads=1):
     dense, csr = dense_or_csr(X)
     n = X.indptr.shape[0] - 1 if csr is not None else X.shape[0]
     out = np.empty((n, layout[0][-1]), dtype=params.dtype)
+    small = np.int64(small_product_limit())
 
     def run(chunk):
         r0, r1 = chunk
@@ -118,7 +122,7 @@ def predict_outputs(X, params, layout, hidden, out_act, normalize, n_threads=1):
                 else dense[r0:r1])
         part_dense, part_csr = dense_or_csr(part)
         _predict_outputs(part_dense, part_csr, r1 - r0, params, layout, hidden, out_act,
-                         normalize, out[r0:r1])
+                         normalize, out[r0:r1], small)
 
     chunks = row_chunks(n, n_threads)
     if len(chunks) == 1:
@@ -133,11 +137,12 @@ def predict_outputs(X, params, layout, hidden, out_act, normalize, n_threads=1):
 
 
 @jit()
-def _predict_outputs(X, csr, n, params, layout, hidden, out_act, normalize, out):
+def _predict_outputs(X, csr, n, params, layout, hidden, out_act, normalize, out, small):
     acts, keys, rows = outputs_scratch(layout, params)
     for r0 in range(0, n, BLOCK):
         r1 = min(n, r0 + BLOCK)
-        block_outputs(X, csr, r0, r1, params, layout, hidden, out_act, out, acts, keys, rows)
+        block_outputs(X, csr, r0, r1, params, layout, hidden, out_act, out, acts, keys, rows,
+                      small)
         if normalize:
             for r in range(r0, r1):
                 _normalize(out[r])

@@ -24,7 +24,7 @@ import numpy as np
 
 from ._jit import jit
 from .activations import IDENTITY, activate, derivative_times
-from .blas import gemm
+from .blas import gemm, small_product_limit
 from .costs import delta as output_delta
 from .costs import fn as cost_fn
 from .dropout import derivative_times_kept, sample_key
@@ -120,15 +120,16 @@ def _backpropagate(d, a, code, dropout, keys, unit0):
 
 @jit()
 def _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale, momentum,
-                  penalty, eta_reg, grad, threads):
+                  penalty, eta_reg, grad, threads, small):
     """w^l and b^l from the mini-batch's a^(l−1) and δ^l (BP3, BP4).
 
     Plain SGD is one GEMM: w ← keep · w − scale · aᵀδ, keep = 1 − ηλ/n for L2
     and 1 after L1's shrink w ← w − (ηλ/n) sgn(w) (``l1_shrink``, None for
     L2).  Momentum (μ = ``momentum``, None without) needs the gradient on its
     own (``grad``) to move the velocity, with ``penalty`` and ``eta_reg`` = ηλ/n.
-    A large layer's plain update runs in ``split``'s fixed blocks of rows, on
-    ``threads`` threads (None: one).
+    A large layer's or product's plain update runs in ``split``'s fixed blocks
+    of rows (``small``: ``blas.small_product_limit``), on ``threads`` threads
+    (None: one).
     """
     w = weights_of(params, layout, l)
     if momentum is not None:
@@ -138,7 +139,7 @@ def _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale
     else:
         if l1_shrink is not None:
             regularise(w.reshape(w.size), l1_shrink)
-        blocks = n_blocks(d.shape[0], w.shape[0], w.shape[1])
+        blocks = n_blocks(d.shape[0], w.shape[0], w.shape[1], small)
         if blocks == 1:
             gemm(True, False, -scale, a_prev, d, keep, w)
         elif threads is None:
@@ -182,7 +183,8 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
         Filled with each sample's weighted cost w_x C_x, likewise.
     n_threads : int
         Threads that share a large layer's products (``split``); the model is
-        bitwise the same for any number.  numba's thread count must allow
+        bitwise the same for any number.  The products' blocks follow the BLAS
+        (``blas.small_product_limit``), read once per process.  numba's thread count must allow
         them (``fastnn.estimators._threads.numba_threads``) and BLAS run on one.
 
     Returns
@@ -201,6 +203,7 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     if sample_weight is not None and np.all(sample_weight == 1.0):
         sample_weight = None
     dense, csr = dense_or_csr(X)
+    small = small_product_limit()
     return _epoch(dense, csr, Y, sample_weight, order, params, velocity, layout, codes.hidden,
                   codes.out_act, codes.cost, codes.penalty, real(hyper.eta), real(eta_reg),
                   real(1.0 if l1 else 1.0 - eta_reg),
@@ -209,22 +212,23 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
                   float(hyper.dropout) if hyper.dropout > 0.0 else None,
                   np.uint64(key), int(mini_batch_size), outputs, costs,
                   int(n_threads) if n_threads > 1 and _splits(layout, mini_batch_size,
-                                                              csr is not None) else None)
+                                                              csr is not None, small) else None,
+                  np.int64(small))
 
 
-def _splits(layout, mini_batch_size, sparse_first):
+def _splits(layout, mini_batch_size, sparse_first, small):
     """Whether any dense layer's products split into blocks (``split.n_blocks``;
     a sparse first layer never does): only then do threads have work to
     share, and only then is the epoch's threaded variant compiled."""
     sizes = layout[0]
-    return any(split.n_blocks(int(mini_batch_size), int(a), int(b)) > 1
+    return any(split.n_blocks(int(mini_batch_size), int(a), int(b), int(small)) > 1
                for a, b in list(zip(sizes[:-1], sizes[1:]))[int(sparse_first):])
 
 
 @jit()
 def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
            penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
-           threads):
+           threads, small):
     """``train_epoch``'s compiled body; ``l1_shrink``, ``momentum``, ``dropout``
     and ``sample_weight`` are None where the fit does not use them,
     ``threads`` where it runs on one thread (no parallel code compiled), and
@@ -264,10 +268,10 @@ def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, ou
         # Up to z^L: the cost is computed from z, then a^L.
         if X is not None:
             forward_block(x, None, None, c, params, layout, hidden, identity, dropout, keys, acts,
-                          mbs, threads)
+                          mbs, threads, small)
         if csr is not None:
             forward_block(None, csr, batch, c, params, layout, hidden, identity, dropout, keys,
-                          acts, mbs, threads)
+                          acts, mbs, threads, small)
         finite = _outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y, sample_weight,
                                      batch, cost, out_act, block(deltas, layout, n_layers, m, mbs),
                                      outputs, costs)
@@ -285,11 +289,11 @@ def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, ou
                 gemm(False, True, 1.0, d, weights_of(params, layout, l), 0.0, d_prev)
                 _backpropagate(d_prev, a_prev, hidden, dropout, keys, first_unit(sizes, l))
                 _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale,
-                              momentum, penalty, eta_reg, grad, threads)
+                              momentum, penalty, eta_reg, grad, threads, small)
             else:
                 if X is not None:
                     _update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
-                                  momentum, penalty, eta_reg, grad, threads)
+                                  momentum, penalty, eta_reg, grad, threads, small)
                 if csr is not None:
                     c = update_first(csr, batch, d, params, velocity, layout, c, keep, scale,
                                      l1_shrink, momentum, penalty, eta_reg, grad, buf)

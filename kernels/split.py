@@ -1,12 +1,14 @@
-"""A large layer's products in fixed blocks, so that threads can share them.
+"""A large layer's products in fixed blocks, so that threads can share them
+and BLAS multiplies each without packing it.
 
-Threads may split a product only where no sum changes: the forward product
+A product may be split only where no sum changes: the forward product
 z = a w by blocks of samples (rows of a and z), the update
 w ← keep · w − scale · aᵀδ by blocks of w's rows (columns of a); each
 block is one GEMM (``blas.gemm`` reads blocks in place).  How many blocks
-depends on the layer's size and the mini-batch's, never on the thread
-count, and one thread runs the very same blocks in turn: the model is
-bitwise the same on 1 or many threads.
+depends on the layer's size, the mini-batch's and the BLAS
+(``blas.small_product_limit``), never on the thread count, and one thread
+runs the very same blocks in turn: the model is bitwise the same on 1 or
+many threads.
 """
 from numba import prange
 
@@ -22,9 +24,26 @@ N_BLOCKS = 2
 
 
 @jit()
-def n_blocks(m, n_in, n_out):
-    """How many blocks a layer of n_in × n_out weights splits m samples' products into."""
-    return N_BLOCKS if m >= SPLIT_MIN_BATCH and n_in * n_out >= SPLIT_MIN_WEIGHTS else 1
+def n_blocks(m, n_in, n_out, small):
+    """How many blocks a layer of n_in × n_out weights splits m samples' products into.
+
+    ``N_BLOCKS`` for a large layer, so that threads share it; and, with
+    ``small`` > 0 (``blas.small_product_limit``), enough that each block of
+    the forward product (rows of m) and of the update (rows of n_in) has at
+    most ``small`` multiply-adds, where one block of a row can.
+    """
+    blocks = N_BLOCKS if m >= SPLIT_MIN_BATCH and n_in * n_out >= SPLIT_MIN_WEIGHTS else 1
+    if small > 0 and m * n_in * n_out > small:
+        # A block of k rows of m (or of n_in) gets at most ceil(m / blocks) of them.
+        if n_in * n_out <= small:
+            per_block = small // (n_in * n_out)
+            blocks = max(blocks, (m + per_block - 1) // per_block)
+        if m * n_out <= small:
+            per_block = small // (m * n_out)
+            blocks = max(blocks, (n_in + per_block - 1) // per_block)
+        # A multiple of N_BLOCKS, so that threads get equal shares.
+        blocks = (blocks + N_BLOCKS - 1) // N_BLOCKS * N_BLOCKS
+    return blocks
 
 
 @jit()

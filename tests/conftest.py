@@ -1,3 +1,5 @@
+import inspect
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -8,6 +10,8 @@ from fastnn.estimators._params import initial_parameters, pack
 from fastnn.reference import Network
 
 COST_NAMES = sorted(kernels.COSTS)
+# Where the compiled epoch (``kernels.sgd._epoch``) takes its thread count.
+EPOCH_THREADS = list(inspect.signature(kernels.sgd._epoch.py_func).parameters).index("threads")
 ACTIVATION_NAMES = sorted(kernels.HIDDEN_ACTIVATIONS)
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from fastnn.cli import _compile
 
+from .conftest import EPOCH_THREADS
+
 FIT_AND_COUNT = """
 import json
 from sklearn.datasets import load_digits
@@ -56,7 +58,7 @@ def test_all_with_sparse_input_doubles_the_variants():
 def test_the_threads_variant_compiles_the_epoch_that_splits_between_threads(epoch_calls,
                                                                             combo):
     _compile.compile_variant("float64", combo)
-    assert [args[-1] for args in epoch_calls] == [2]
+    assert [args[EPOCH_THREADS] for args in epoch_calls] == [2]
 
 
 def test_the_sparse_variant_compiles_the_epoch_on_csr_input(epoch_calls):

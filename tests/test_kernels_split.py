@@ -4,15 +4,45 @@ import numpy as np
 import pytest
 
 from fastnn import FastNN
+from fastnn.estimators._params import pack
 from fastnn.kernels import split
 
-from .conftest import one_hot, train, twin_networks
+from .conftest import EPOCH_THREADS, one_hot, train, twin_networks
 
 
 def test_small_layers_and_mini_batches_stay_whole():
-    assert split.n_blocks(10, 784, 30) == 1          # the book's m = 10
-    assert split.n_blocks(100, 30, 10) == 1          # a small layer
-    assert split.n_blocks(100, 784, 100) == split.N_BLOCKS
+    assert split.n_blocks(10, 784, 30, 0) == 1          # the book's m = 10
+    assert split.n_blocks(100, 30, 10, 0) == 1          # a small layer
+    assert split.n_blocks(100, 784, 100, 0) == split.N_BLOCKS
+
+
+@pytest.mark.parametrize("m, n_in, n_out", [(10, 784, 30), (100, 784, 30), (100, 784, 100),
+                                            (256, 784, 30), (256, 784, 100), (1, 784, 100),
+                                            (100, 30, 10), (32, 20_000, 100)])
+def test_blocks_stay_under_blas_small_product_limit_where_a_row_can(m, n_in, n_out):
+    small = 1_000_000
+    blocks = split.n_blocks(m, n_in, n_out, small)
+    assert blocks >= split.n_blocks(m, n_in, n_out, 0)
+    rows = -(-m // blocks)  # the largest block of samples (forward)
+    w_rows = -(-n_in // blocks)  # the largest block of w's rows (update)
+    if n_in * n_out <= small:
+        assert rows * n_in * n_out <= small
+    if m * n_out <= small:
+        assert w_rows * n_out * m <= small
+    if m * n_in * n_out <= small:
+        assert blocks == split.n_blocks(m, n_in, n_out, 0)  # nothing to cut
+
+
+def test_small_product_limit_follows_scipys_openblas_core():
+    from threadpoolctl import threadpool_info
+
+    from fastnn.kernels import blas
+
+    cores = {str(info.get("architecture", "")).lower() for info in threadpool_info()
+             if "scipy" in str(info.get("filepath", ""))}
+    assert blas.small_product_limit() in (0, blas.SMALL_PRODUCT)
+    if not cores & {"skylakex", "cooperlake", "sapphirerapids"}:
+        assert blas.small_product_limit() == 0
 
 
 @pytest.fixture(scope="module")
@@ -44,5 +74,21 @@ def test_a_two_thread_fit_of_a_large_layer_runs_on_two_threads_and_keeps_the_bit
         clf = FastNN(hidden_layer_sizes=(300,), mini_batch_size=64, epochs=2, random_state=0,
                      n_threads=n_threads).fit(X, y)
         models.append([*clf.coefs_, *clf.intercepts_])
-    assert [args[-1] for args in epoch_calls] == [None, None, 2, 2]
+    assert [args[EPOCH_THREADS] for args in epoch_calls] == [None, None, 2, 2]
     assert all(np.array_equal(a, b) for a, b in zip(*models))
+
+
+def test_products_cut_under_the_blas_small_limit_match_the_reference_to_1e9(data, monkeypatch):
+    # Forced on any BLAS: 64-2000 at m = 100 is cut into 16 blocks of ≤ 7 samples
+    # (forward) and ≤ 5 rows of w (update), the last mini-batch (56) into others.
+    from fastnn.kernels import sgd
+
+    monkeypatch.setattr(sgd, "small_product_limit", lambda: 1_000_000)
+    assert split.n_blocks(100, 64, 2000, 1_000_000) == 16
+    X, Y = data
+    params, layout, net = twin_networks([64, 2000, 10], seed=6)
+    orders = [np.random.default_rng(9).permutation(len(X)) for _ in range(2)]
+    for order in orders:
+        assert train(X, Y, order, params, layout, eta=0.3, lmbda=5.0, mini_batch_size=100)
+    net.SGD(X, Y, 2, 100, 0.3, 5.0, orders=orders)
+    np.testing.assert_allclose(params, pack(net.weights, net.biases), rtol=0, atol=1e-9)
