@@ -187,7 +187,7 @@ fits = {{
     "default fit (float64, sigmoid, cross-entropy, L2)": lambda: FastNN(**kw).fit(X, y),
     "+ float32": lambda: FastNN(**kw).fit(X.astype(np.float32), y),
     "+ n_threads=2 on a layer that splits": lambda: FastNN(
-        hidden_layer_sizes=(300,), mini_batch_size=64, n_threads=2, **kw).fit(X, y),
+        hidden_layer_sizes=(1000,), mini_batch_size=64, n_threads=2, **kw).fit(X, y),
     "+ momentum": lambda: FastNN(momentum=0.9, **kw).fit(X, y),
     "+ L1": lambda: FastNN(penalty="l1", lmbda=1.0, **kw).fit(X, y),
     "+ dropout": lambda: FastNN(dropout=0.5, **kw).fit(X, y),

@@ -13,7 +13,7 @@ from ._jit import jit
 from .activations import SOFTMAX, activate
 from .blas import gemm
 from .dropout import drop_out
-from .split import n_blocks, product_rows, product_rows_parallel
+from .split import n_blocks, product_rows, product_rows_parallel, shared
 from . import sparse
 
 # Offsets in the hot loops are unsigned: with signed ones numba must allow for
@@ -115,7 +115,7 @@ def weighted_inputs(a_prev, params, layout, l, z, threads, small):
     blocks = n_blocks(z.shape[0], sizes[l], sizes[l + 1], small)
     if blocks == 1:
         gemm(False, False, 1.0, a_prev, w, 1.0, z)
-    elif threads is None:
+    elif threads is None or not shared(z.shape[0], sizes[l], sizes[l + 1]):
         product_rows(a_prev, w, z, blocks)
     else:
         product_rows_parallel(a_prev, w, z, blocks)

@@ -34,7 +34,7 @@ from . import split
 from .predict import dense_or_csr
 from .prefetch import prefetch
 from .sparse import fold, update_first
-from .split import n_blocks, update_rows, update_rows_parallel
+from .split import n_blocks, shared, update_rows, update_rows_parallel
 from .update import L1, regularise, update_biases, update_momentum
 
 # The codes of the network and its training (ints from ``activations``,
@@ -142,7 +142,7 @@ def _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale
         blocks = n_blocks(d.shape[0], w.shape[0], w.shape[1], small)
         if blocks == 1:
             gemm(True, False, -scale, a_prev, d, keep, w)
-        elif threads is None:
+        elif threads is None or not shared(d.shape[0], w.shape[0], w.shape[1]):
             update_rows(a_prev, d, w, keep, scale, blocks)
         else:
             update_rows_parallel(a_prev, d, w, keep, scale, blocks)
@@ -218,10 +218,13 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
 
 def _splits(layout, mini_batch_size, sparse_first, small):
     """Whether any dense layer's products split into blocks (``split.n_blocks``;
-    a sparse first layer never does): only then do threads have work to
-    share, and only then is the epoch's threaded variant compiled."""
+    a sparse first layer never does) that threads share (``split.shared``):
+    only then do threads have work, and only then is the epoch's threaded
+    variant compiled."""
     sizes = layout[0]
-    return any(split.n_blocks(int(mini_batch_size), int(a), int(b), int(small)) > 1
+    m = int(mini_batch_size)
+    return any(split.n_blocks(m, int(a), int(b), int(small)) > 1
+               and split.shared(m, int(a), int(b))
                for a, b in list(zip(sizes[:-1], sizes[1:]))[int(sparse_first):])
 
 

@@ -21,6 +21,10 @@ SPLIT_MIN_WEIGHTS = 16384
 # Blocks of a split product: the machines fastnn runs on have 2 cores or
 # more, and a fixed count keeps the bits whatever the thread count.
 N_BLOCKS = 2
+# Threads share a product's blocks only from this many multiply-adds on:
+# below, a parallel region costs what it saves (TBB, 2-core VM: 784-30 at
+# m = 100, 2.4 M, ran 0.9-1.0x on two threads; 784-100, 7.8 M, 1.4-1.5x).
+PARALLEL_MIN = 4_000_000
 
 
 @jit()
@@ -44,6 +48,13 @@ def n_blocks(m, n_in, n_out, small):
         # A multiple of N_BLOCKS, so that threads get equal shares.
         blocks = (blocks + N_BLOCKS - 1) // N_BLOCKS * N_BLOCKS
     return blocks
+
+
+@jit()
+def shared(m, n_in, n_out):
+    """Whether threads share the blocks of m samples' products with n_in × n_out
+    weights (the blocks are the same either way)."""
+    return m * n_in * n_out >= PARALLEL_MIN
 
 
 @jit()

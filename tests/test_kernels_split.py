@@ -57,7 +57,7 @@ def test_one_and_two_threads_train_bitwise_identical_models(data, options):
     X, Y = data
     runs = []
     for n_threads in (1, 2, 1, 2):
-        params, layout, _ = twin_networks([64, 300, 10], seed=3)
+        params, layout, _ = twin_networks([64, 1000, 10], seed=3)
         order = np.random.default_rng(5).permutation(len(X))
         assert train(X, Y, order, params, layout, mini_batch_size=64, key=7,
                      velocity=np.zeros_like(params), n_threads=n_threads,
@@ -71,7 +71,7 @@ def test_a_two_thread_fit_of_a_large_layer_runs_on_two_threads_and_keeps_the_bit
     X, y = digits
     models = []
     for n_threads in (1, 2):
-        clf = FastNN(hidden_layer_sizes=(300,), mini_batch_size=64, epochs=2, random_state=0,
+        clf = FastNN(hidden_layer_sizes=(1000,), mini_batch_size=64, epochs=2, random_state=0,
                      n_threads=n_threads).fit(X, y)
         models.append([*clf.coefs_, *clf.intercepts_])
     assert [args[EPOCH_THREADS] for args in epoch_calls] == [None, None, 2, 2]
