@@ -34,7 +34,7 @@ from . import split
 from .predict import dense_or_csr
 from .prefetch import prefetch
 from .sparse import fold, update_first
-from .split import n_blocks, shared, update_rows, update_rows_parallel
+from .split import n_row_blocks, shared, update_rows, update_rows_parallel
 from .update import L1, regularise, update_biases, update_momentum
 
 # The codes of the network and its training (ints from ``activations``,
@@ -139,7 +139,7 @@ def _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale
     else:
         if l1_shrink is not None:
             regularise(w.reshape(w.size), l1_shrink)
-        blocks = n_blocks(d.shape[0], w.shape[0], w.shape[1], small)
+        blocks = n_row_blocks(d.shape[0], w.shape[0], w.shape[1], small)
         if blocks == 1:
             gemm(True, False, -scale, a_prev, d, keep, w)
         elif threads is None or not shared(d.shape[0], w.shape[0], w.shape[1]):
@@ -184,8 +184,9 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     n_threads : int
         Threads that share a large layer's products (``split``); the model is
         bitwise the same for any number.  The products' blocks follow the BLAS
-        (``blas.small_product_limit``), read once per process.  numba's thread count must allow
-        them (``fastnn.estimators._threads.numba_threads``) and BLAS run on one.
+        (``blas.small_product_limit``), read once per process.  numba's thread
+        count must allow them (``fastnn.estimators._threads.numba_threads``)
+        and BLAS run on one.
 
     Returns
     -------
@@ -217,13 +218,14 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
 
 
 def _splits(layout, mini_batch_size, sparse_first, small):
-    """Whether any dense layer's products split into blocks (``split.n_blocks``;
-    a sparse first layer never does) that threads share (``split.shared``):
-    only then do threads have work, and only then is the epoch's threaded
-    variant compiled."""
+    """Whether any dense layer's products split into blocks that threads share
+    (``split.n_blocks``, ``split.n_row_blocks``, ``split.shared``; a sparse
+    first layer never splits): only then do threads have work, and only then
+    is the epoch's threaded variant compiled."""
     sizes = layout[0]
     m = int(mini_batch_size)
-    return any(split.n_blocks(m, int(a), int(b), int(small)) > 1
+    return any(max(split.n_blocks(m, int(a), int(b), int(small)),
+                   split.n_row_blocks(m, int(a), int(b), int(small))) > 1
                and split.shared(m, int(a), int(b))
                for a, b in list(zip(sizes[:-1], sizes[1:]))[int(sparse_first):])
 

@@ -27,27 +27,48 @@ N_BLOCKS = 2
 PARALLEL_MIN = 4_000_000
 
 
+# Cuts for BLAS (``blas.small_product_limit``) only where measured to pay
+# (numba calling SciPy's OpenBLAS, SkylakeX kernels, one thread): products
+# with at most NARROW outputs per row (30 and 100 gained 1.2-1.6x; 300 little,
+# 1000 lost), in blocks of at least MIN_BLOCK_ROWS rows (5-row blocks lost).
+NARROW = 128
+MIN_BLOCK_ROWS = 8
+
+
+@jit()
+def _large(m, n_in, n_out):
+    """``N_BLOCKS`` for a large layer and mini-batch, so that threads can share it; else 1."""
+    return N_BLOCKS if m >= SPLIT_MIN_BATCH and n_in * n_out >= SPLIT_MIN_WEIGHTS else 1
+
+
+@jit()
+def _cut(blocks, rows, per_row, n_out, small):
+    """``blocks`` raised so that each block of ``rows`` (each ``per_row``
+    multiply-adds) has at most ``small``, where that leaves blocks of
+    ``MIN_BLOCK_ROWS`` rows or more; an even count where it can be."""
+    if small > 0 and n_out <= NARROW and rows * per_row > small:
+        per_block = small // per_row
+        if per_block >= MIN_BLOCK_ROWS:
+            blocks = max(blocks, (rows + per_block - 1) // per_block)
+            even = (blocks + N_BLOCKS - 1) // N_BLOCKS * N_BLOCKS
+            if rows // even >= MIN_BLOCK_ROWS:
+                blocks = even
+    return blocks
+
+
 @jit()
 def n_blocks(m, n_in, n_out, small):
-    """How many blocks a layer of n_in × n_out weights splits m samples' products into.
+    """How many blocks of samples the forward product of m samples through
+    n_in × n_out weights runs in: ``N_BLOCKS`` for a large layer, so that
+    threads share it, or, with ``small`` > 0 (``blas.small_product_limit``),
+    as many as keep each under ``small`` multiply-adds (``_cut``)."""
+    return _cut(_large(m, n_in, n_out), m, n_in * n_out, n_out, small)
 
-    ``N_BLOCKS`` for a large layer, so that threads share it; and, with
-    ``small`` > 0 (``blas.small_product_limit``), enough that each block of
-    the forward product (rows of m) and of the update (rows of n_in) has at
-    most ``small`` multiply-adds, where one block of a row can.
-    """
-    blocks = N_BLOCKS if m >= SPLIT_MIN_BATCH and n_in * n_out >= SPLIT_MIN_WEIGHTS else 1
-    if small > 0 and m * n_in * n_out > small:
-        # A block of k rows of m (or of n_in) gets at most ceil(m / blocks) of them.
-        if n_in * n_out <= small:
-            per_block = small // (n_in * n_out)
-            blocks = max(blocks, (m + per_block - 1) // per_block)
-        if m * n_out <= small:
-            per_block = small // (m * n_out)
-            blocks = max(blocks, (n_in + per_block - 1) // per_block)
-        # A multiple of N_BLOCKS, so that threads get equal shares.
-        blocks = (blocks + N_BLOCKS - 1) // N_BLOCKS * N_BLOCKS
-    return blocks
+
+@jit()
+def n_row_blocks(m, n_in, n_out, small):
+    """``n_blocks`` for the update w ← keep · w − scale · aᵀδ, cut by w's n_in rows."""
+    return _cut(_large(m, n_in, n_out), n_in, m * n_out, n_out, small)
 
 
 @jit()

@@ -18,19 +18,28 @@ def test_small_layers_and_mini_batches_stay_whole():
 
 @pytest.mark.parametrize("m, n_in, n_out", [(10, 784, 30), (100, 784, 30), (100, 784, 100),
                                             (256, 784, 30), (256, 784, 100), (1, 784, 100),
-                                            (100, 30, 10), (32, 20_000, 100)])
-def test_blocks_stay_under_blas_small_product_limit_where_a_row_can(m, n_in, n_out):
+                                            (100, 30, 10), (32, 20_000, 100), (1000, 784, 100)])
+def test_narrow_products_are_cut_under_blas_small_product_limit(m, n_in, n_out):
     small = 1_000_000
-    blocks = split.n_blocks(m, n_in, n_out, small)
+    blocks, row_blocks = split.n_blocks(m, n_in, n_out, small), split.n_row_blocks(m, n_in,
+                                                                                   n_out, small)
     assert blocks >= split.n_blocks(m, n_in, n_out, 0)
-    rows = -(-m // blocks)  # the largest block of samples (forward)
-    w_rows = -(-n_in // blocks)  # the largest block of w's rows (update)
-    if n_in * n_out <= small:
+    assert row_blocks >= split.n_row_blocks(m, n_in, n_out, 0)
+    rows, w_rows = -(-m // blocks), -(-n_in // row_blocks)  # the largest blocks
+    if small // (n_in * n_out) >= split.MIN_BLOCK_ROWS:
         assert rows * n_in * n_out <= small
-    if m * n_out <= small:
-        assert w_rows * n_out * m <= small
+        assert rows >= split.MIN_BLOCK_ROWS or m * n_in * n_out <= small
+    if small // (m * n_out) >= split.MIN_BLOCK_ROWS:
+        assert w_rows * m * n_out <= small
     if m * n_in * n_out <= small:
-        assert blocks == split.n_blocks(m, n_in, n_out, 0)  # nothing to cut
+        assert (blocks, row_blocks) == (split.n_blocks(m, n_in, n_out, 0),) * 2
+
+
+@pytest.mark.parametrize("m, n_in, n_out", [(100, 784, 300), (100, 784, 1000), (100, 2000, 100)])
+def test_wide_products_and_tiny_blocks_are_left_to_blas_packing(m, n_in, n_out):
+    # Measured: 300 or 1000 outputs gained little or lost in small blocks, and
+    # blocks of fewer than MIN_BLOCK_ROWS samples lost (2000 x 100: 5 a block).
+    assert split.n_blocks(m, n_in, n_out, 1_000_000) == split.n_blocks(m, n_in, n_out, 0)
 
 
 def test_small_product_limit_follows_scipys_openblas_core():
@@ -78,15 +87,17 @@ def test_a_two_thread_fit_of_a_large_layer_runs_on_two_threads_and_keeps_the_bit
     assert all(np.array_equal(a, b) for a, b in zip(*models))
 
 
-def test_products_cut_under_the_blas_small_limit_match_the_reference_to_1e9(data, monkeypatch):
-    # Forced on any BLAS: 64-2000 at m = 100 is cut into 16 blocks of ≤ 7 samples
-    # (forward) and ≤ 5 rows of w (update), the last mini-batch (56) into others.
+def test_products_cut_under_the_blas_small_limit_match_the_reference_to_1e9(monkeypatch):
+    # Forced on any BLAS: 1000-100 at m = 100 is cut into 10 blocks of 10 samples
+    # (forward) and 10 of 100 rows of w (update); the last mini-batch (50) into 6 each.
     from fastnn.kernels import sgd
 
     monkeypatch.setattr(sgd, "small_product_limit", lambda: 1_000_000)
-    assert split.n_blocks(100, 64, 2000, 1_000_000) == 16
-    X, Y = data
-    params, layout, net = twin_networks([64, 2000, 10], seed=6)
+    assert split.n_blocks(100, 1000, 100, 1_000_000) == 10
+    assert split.n_row_blocks(100, 1000, 100, 1_000_000) == 10
+    rng = np.random.default_rng(11)
+    X, Y = rng.random((250, 1000)), one_hot(rng.integers(0, 10, 250), 10)
+    params, layout, net = twin_networks([1000, 100, 10], seed=6)
     orders = [np.random.default_rng(9).permutation(len(X)) for _ in range(2)]
     for order in orders:
         assert train(X, Y, order, params, layout, eta=0.3, lmbda=5.0, mini_batch_size=100)
