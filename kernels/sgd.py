@@ -34,7 +34,7 @@ from . import split
 from .predict import dense_or_csr
 from .prefetch import prefetch
 from .sparse import fold, update_first
-from .split import n_row_blocks, shared, update_rows, update_rows_parallel
+from .split import gradient_rows, n_row_blocks, shared, update_rows, update_rows_parallel
 from .update import L1, regularise, update_biases, update_momentum
 
 # The codes of the network and its training (ints from ``activations``,
@@ -127,14 +127,14 @@ def _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale
     and 1 after L1's shrink w ← w − (ηλ/n) sgn(w) (``l1_shrink``, None for
     L2).  Momentum (μ = ``momentum``, None without) needs the gradient on its
     own (``grad``) to move the velocity, with ``penalty`` and ``eta_reg`` = ηλ/n.
-    A large layer's or product's plain update runs in ``split``'s fixed blocks
-    of rows (``small``: ``blas.small_product_limit``), on ``threads`` threads
-    (None: one).
+    A large layer's or product's update (momentum's gradient) runs in
+    ``split``'s fixed blocks of rows (``small``: ``blas.small_product_limit``),
+    the plain one on ``threads`` threads (None: one).
     """
     w = weights_of(params, layout, l)
     if momentum is not None:
         g = grad[:w.size].reshape(w.shape)
-        gemm(True, False, 1.0, a_prev, d, 0.0, g)
+        gradient_rows(a_prev, d, g, n_row_blocks(d.shape[0], w.shape[0], w.shape[1], small))
         update_momentum(params, velocity, layout, l, g, penalty, eta_reg, scale, momentum)
     else:
         if l1_shrink is not None:

@@ -44,12 +44,13 @@ def _large(m, n_in, n_out):
 @jit()
 def _cut(blocks, rows, per_row, n_out, small):
     """``blocks`` raised so that each block of ``rows`` (each ``per_row``
-    multiply-adds) has at most ``small``, where that leaves blocks of
+    multiply-adds) has at most ``small``, where that leaves every block
     ``MIN_BLOCK_ROWS`` rows or more; an even count where it can be."""
-    if small > 0 and n_out <= NARROW and rows * per_row > small:
+    if small > 0 and n_out <= NARROW and per_row <= small < rows * per_row:
         per_block = small // per_row
-        if per_block >= MIN_BLOCK_ROWS:
-            blocks = max(blocks, (rows + per_block - 1) // per_block)
+        cut = (rows + per_block - 1) // per_block
+        if rows // cut >= MIN_BLOCK_ROWS:
+            blocks = max(blocks, cut)
             even = (blocks + N_BLOCKS - 1) // N_BLOCKS * N_BLOCKS
             if rows // even >= MIN_BLOCK_ROWS:
                 blocks = even
@@ -97,6 +98,14 @@ def product_rows_parallel(a, w, z, blocks):
     for k in prange(blocks):
         s0, s1 = _bounds(k, blocks, z.shape[0])
         gemm(False, False, 1.0, a[s0:s1], w, 1.0, z[s0:s1])
+
+
+@jit()
+def gradient_rows(a, d, g, blocks):
+    """g ← aᵀδ (the gradient momentum needs apart), block of g's rows after block."""
+    for k in range(blocks):
+        i0, i1 = _bounds(k, blocks, g.shape[0])
+        gemm(True, False, 1.0, a[:, i0:i1], d, 0.0, g[i0:i1])
 
 
 @jit()

@@ -35,10 +35,12 @@ def test_narrow_products_are_cut_under_blas_small_product_limit(m, n_in, n_out):
         assert (blocks, row_blocks) == (split.n_blocks(m, n_in, n_out, 0),) * 2
 
 
-@pytest.mark.parametrize("m, n_in, n_out", [(100, 784, 300), (100, 784, 1000), (100, 2000, 100)])
+@pytest.mark.parametrize("m, n_in, n_out", [(100, 784, 300), (100, 784, 1000), (100, 2000, 100),
+                                            (13, 784, 100)])
 def test_wide_products_and_tiny_blocks_are_left_to_blas_packing(m, n_in, n_out):
     # Measured: 300 or 1000 outputs gained little or lost in small blocks, and
-    # blocks of fewer than MIN_BLOCK_ROWS samples lost (2000 x 100: 5 a block).
+    # blocks of fewer than MIN_BLOCK_ROWS samples lost (2000 x 100: 5 a block;
+    # 13 samples through 784 x 100 would be two blocks of 6 and 7).
     assert split.n_blocks(m, n_in, n_out, 1_000_000) == split.n_blocks(m, n_in, n_out, 0)
 
 
@@ -87,7 +89,9 @@ def test_a_two_thread_fit_of_a_large_layer_runs_on_two_threads_and_keeps_the_bit
     assert all(np.array_equal(a, b) for a, b in zip(*models))
 
 
-def test_products_cut_under_the_blas_small_limit_match_the_reference_to_1e9(monkeypatch):
+@pytest.mark.parametrize("momentum", [0.0, 0.5])
+def test_products_cut_under_the_blas_small_limit_match_the_reference_to_1e9(monkeypatch,
+                                                                            momentum):
     # Forced on any BLAS: 1000-100 at m = 100 is cut into 10 blocks of 10 samples
     # (forward) and 10 of 100 rows of w (update); the last mini-batch (50) into 6 each.
     from fastnn.kernels import sgd
@@ -99,7 +103,9 @@ def test_products_cut_under_the_blas_small_limit_match_the_reference_to_1e9(monk
     X, Y = rng.random((250, 1000)), one_hot(rng.integers(0, 10, 250), 10)
     params, layout, net = twin_networks([1000, 100, 10], seed=6)
     orders = [np.random.default_rng(9).permutation(len(X)) for _ in range(2)]
+    velocity = np.zeros_like(params)
     for order in orders:
-        assert train(X, Y, order, params, layout, eta=0.3, lmbda=5.0, mini_batch_size=100)
-    net.SGD(X, Y, 2, 100, 0.3, 5.0, orders=orders)
+        assert train(X, Y, order, params, layout, eta=0.3, lmbda=5.0, mini_batch_size=100,
+                     velocity=velocity, momentum=momentum)
+    net.SGD(X, Y, 2, 100, 0.3, 5.0, orders=orders, momentum=momentum)
     np.testing.assert_allclose(params, pack(net.weights, net.biases), rtol=0, atol=1e-9)
