@@ -80,9 +80,9 @@ def block_outputs(X, csr, r0, r1, params, layout, hidden, out_act, out, acts, ke
 def row_chunks(n, n_threads):
     """[(r0, r1), …]: at most ``n_threads`` runs of whole ``BLOCK``-row blocks
     covering rows 0 … n − 1, as even as whole blocks allow."""
-    n_blocks = -(-n // BLOCK)
-    k = max(1, min(int(n_threads), n_blocks))
-    cuts = [min(n, (n_blocks * i // k) * BLOCK) for i in range(k + 1)]
+    blocks = -(-n // BLOCK)
+    k = max(1, min(int(n_threads), blocks))
+    cuts = [min(n, (blocks * i // k) * BLOCK) for i in range(k + 1)]
     return list(zip(cuts[:-1], cuts[1:]))
 
 
