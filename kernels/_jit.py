@@ -18,6 +18,7 @@ import tempfile
 import warnings
 
 import numba
+from numba.extending import register_jitable
 
 # One fastmath set for every kernel.  No ``nnan``/``ninf``: NaN and overflow
 # must still propagate so that divergence is detected.  No ``afn``: approximate
@@ -113,3 +114,11 @@ def jit(parallel=False, inline="never"):
             return numba.njit(cache=True, **options)(py_func)
 
     return decorate
+
+
+def jitable(py_func):
+    """A small pure helper for both sides: plain Python where Python calls it
+    (nothing to compile: the epoch's set-up asks ``split`` how a layer cuts),
+    compiled into the kernels that call it (``numba.extending.register_jitable``,
+    no cache entry or dispatcher of its own)."""
+    return register_jitable(py_func)

@@ -13,6 +13,7 @@ from ._jit import jit
 from .activations import SOFTMAX, activate
 from .blas import gemm
 from .dropout import drop_out
+from .readonly import read_only
 from .split import n_blocks, product_rows, product_rows_parallel, shared
 from . import sparse
 
@@ -164,16 +165,17 @@ def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, key
         m = x.shape[0]
     if csr is not None:
         m = rows.shape[0]
-    # Layer 1 apart: x may be read-only, the scratch is not, and one variable
-    # cannot hold both types.
+    # Every layer's input read-only (``read_only``): one compiled
+    # ``weighted_inputs`` for X, read-only from the estimators, and for the
+    # writable scratch.
     for l in range(n_layers):
         z = block(acts, layout, l + 1, m, capacity)
         if l > 0:
-            weighted_inputs(block(acts, layout, l, m, capacity), params, layout, l, z, threads,
-                            small)
+            weighted_inputs(read_only(block(acts, layout, l, m, capacity)), params, layout, l, z,
+                            threads, small)
         else:
             if x is not None:
-                weighted_inputs(x, params, layout, l, z, threads, small)
+                weighted_inputs(read_only(x), params, layout, l, z, threads, small)
             if csr is not None:
                 sparse.weighted_inputs(csr, rows, params, w_off[0], b_off[0], c, z)
         last = l == n_layers - 1

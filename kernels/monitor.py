@@ -10,7 +10,7 @@ from ._jit import jit
 from .activations import IDENTITY, activate
 from .blas import small_product_limit
 from .costs import fn as cost_fn
-from .predict import BLOCK, block_outputs, dense_or_csr, outputs_scratch
+from .predict import dense_or_csr, predict_rows
 from .update import L2
 
 
@@ -36,26 +36,26 @@ def evaluate(X, Y, sample_weight, params, layout, hidden, out_act, cost):
     total_cost : float
     """
     dense, csr = dense_or_csr(X)
+    # normalize goes in as an argument: a constant False would be typed
+    # Literal[bool] and compile a second ``predict_rows``.
     return _evaluate(dense, csr, Y, sample_weight, params, layout, hidden, out_act, cost,
-                     np.int64(small_product_limit()))
+                     np.int64(small_product_limit()), False)
 
 
 @jit()
-def _evaluate(X, csr, Y, sample_weight, params, layout, hidden, out_act, cost, small):
+def _evaluate(X, csr, Y, sample_weight, params, layout, hidden, out_act, cost, small, normalize):
+    """z^L for every row by prediction's own compiled pass (``predict``: no
+    second copy of the forward pass to compile), then each sample's cost
+    from z, for numerical stability, and a^L."""
     sizes = layout[0]
     n = Y.shape[0]
     out = np.empty((n, sizes[sizes.shape[0] - 1]), dtype=params.dtype)
-    acts, keys, rows = outputs_scratch(layout, params)
     identity = np.int64(IDENTITY)  # a variable: a constant would compile a Literal variant
+    predict_rows(X, csr, n, params, layout, hidden, identity, normalize, out, small)
     total = 0.0
-    for r0 in range(0, n, BLOCK):
-        r1 = min(n, r0 + BLOCK)
-        # Stop at z^L: the cost is computed from z for numerical stability.
-        block_outputs(X, csr, r0, r1, params, layout, hidden, identity, out, acts, keys,
-                      rows, small)
-        for r in range(r0, r1):
-            total += sample_weight[r] * cost_fn(out[r], Y[r], cost, out_act)
-            activate(out[r], out_act)
+    for r in range(n):
+        total += sample_weight[r] * cost_fn(out[r], Y[r], cost, out_act)
+        activate(out[r], out_act)
     return out, total
 
 

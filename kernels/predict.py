@@ -23,58 +23,10 @@ from .sparse import CSR
 BLOCK = 256
 
 
-@jit()
-def _normalize(out):
-    """out ← out / Σ out: probabilities from sigmoid outputs (uniform if all underflowed to 0)."""
-    n_out = out.shape[0]
-    total = 0.0
-    for j in range(n_out):
-        total += out[j]
-    if total > 0.0:
-        for j in range(n_out):
-            out[j] = out[j] / total
-    elif total == 0.0:
-        for j in range(n_out):
-            out[j] = 1.0 / n_out
-
-
 def dense_or_csr(X):
     """(X, None) for an array, (None, X) for a ``CSR``: the kernels' two inputs,
     one of them None so that numba compiles only the other's code."""
     return (None, X) if isinstance(X, CSR) else (X, None)
-
-
-@jit()
-def outputs_scratch(layout, params):
-    """(acts, keys, rows): the scratch ``block_outputs`` works in, made once per call."""
-    capacity = np.int64(BLOCK)  # a variable: a constant would compile a Literal[int] variant
-    return (scratch(layout, capacity, params), np.zeros(capacity, dtype=np.uint64),
-            np.empty(capacity, dtype=np.int64))
-
-
-@jit()
-def block_outputs(X, csr, r0, r1, params, layout, hidden, out_act, out, acts, keys, rows, small):
-    """out[r] ← a^L (z^L if ``out_act`` is identity) for rows r0 … r1 − 1 of X
-    or, X None, of ``csr`` (at most ``BLOCK``), in the scratch of
-    ``outputs_scratch``; products cut into blocks of at most ``small``
-    multiply-adds (``blas.small_product_limit``)."""
-    sizes = layout[0]
-    n_layers = sizes.shape[0] - 1
-    capacity = keys.shape[0]
-    m = r1 - r0
-    # Two ifs on the argument that is None: see ``forward.forward_block``.
-    if X is not None:
-        forward_block(X[r0:r1], None, None, 1.0, params, layout, hidden, out_act, None, keys,
-                      acts, capacity, None, small)
-    if csr is not None:
-        for s in range(m):
-            rows[s] = r0 + s
-        forward_block(None, csr, rows[:m], 1.0, params, layout, hidden, out_act, None, keys,
-                      acts, capacity, None, small)
-    a = block(acts, layout, n_layers, m, capacity)
-    for r in range(m):
-        for j in range(a.shape[1]):
-            out[r0 + r, j] = a[r, j]
 
 
 def row_chunks(n, n_threads):
@@ -121,8 +73,8 @@ def predict_outputs(X, params, layout, hidden, out_act, normalize, n_threads=1):
         part = (CSR(csr.data, csr.indices, csr.indptr[r0:r1 + 1]) if csr is not None
                 else dense[r0:r1])
         part_dense, part_csr = dense_or_csr(part)
-        _predict_outputs(part_dense, part_csr, r1 - r0, params, layout, hidden, out_act,
-                         normalize, out[r0:r1], small)
+        predict_rows(part_dense, part_csr, r1 - r0, params, layout, hidden, out_act, normalize,
+                     out[r0:r1], small)
 
     chunks = row_chunks(n, n_threads)
     if len(chunks) == 1:
@@ -137,12 +89,46 @@ def predict_outputs(X, params, layout, hidden, out_act, normalize, n_threads=1):
 
 
 @jit()
-def _predict_outputs(X, csr, n, params, layout, hidden, out_act, normalize, out, small):
-    acts, keys, rows = outputs_scratch(layout, params)
+def predict_rows(X, csr, n, params, layout, hidden, out_act, normalize, out, small):
+    """out[r] ← a^L (z^L if ``out_act`` is identity) for rows 0 … n − 1 of X
+    or, X None, of ``csr``, ``BLOCK`` rows at a time; each row divided by its
+    sum if ``normalize`` (uniform if all underflowed to 0).  Products are cut
+    into blocks of at most ``small`` multiply-adds (``blas.small_product_limit``).
+
+    One compiled function, not a loop calling a compiled block: numba
+    compiles a callee's code again into each compiled caller, so every level
+    costs compile time.  ``monitor.evaluate`` calls this one too: the
+    evaluation monitors compile no forward pass of their own.
+    """
+    sizes = layout[0]
+    n_layers = sizes.shape[0] - 1
+    capacity = np.int64(BLOCK)  # a variable: a constant would compile a Literal[int] variant
+    acts = scratch(layout, capacity, params)
+    keys = np.zeros(capacity, dtype=np.uint64)
+    rows = np.empty(capacity, dtype=np.int64)
     for r0 in range(0, n, BLOCK):
         r1 = min(n, r0 + BLOCK)
-        block_outputs(X, csr, r0, r1, params, layout, hidden, out_act, out, acts, keys, rows,
-                      small)
-        if normalize:
-            for r in range(r0, r1):
-                _normalize(out[r])
+        m = r1 - r0
+        # Two ifs on the argument that is None: see ``forward.forward_block``.
+        if X is not None:
+            forward_block(X[r0:r1], None, None, 1.0, params, layout, hidden, out_act, None, keys,
+                          acts, capacity, None, small)
+        if csr is not None:
+            for s in range(m):
+                rows[s] = r0 + s
+            forward_block(None, csr, rows[:m], 1.0, params, layout, hidden, out_act, None, keys,
+                          acts, capacity, None, small)
+        a = block(acts, layout, n_layers, m, capacity)
+        for r in range(m):
+            total = 0.0
+            for j in range(a.shape[1]):
+                out[r0 + r, j] = a[r, j]
+                total += a[r, j]
+            # Probabilities from independent sigmoid outputs (the book's argmax
+            # a^L is unchanged); a NaN total stays NaN.
+            if normalize and total > 0.0:
+                for j in range(a.shape[1]):
+                    out[r0 + r, j] = a[r, j] / total
+            if normalize and total == 0.0:
+                for j in range(a.shape[1]):
+                    out[r0 + r, j] = 1.0 / a.shape[1]

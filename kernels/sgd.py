@@ -33,6 +33,7 @@ from .forward import weights as weights_of
 from . import split
 from .predict import dense_or_csr
 from .prefetch import prefetch
+from .readonly import read_only
 from .sparse import fold, update_first
 from .split import gradient_rows, n_row_blocks, shared, update_rows, update_rows_parallel
 from .update import L1, regularise, update_biases, update_momentum
@@ -272,8 +273,9 @@ def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, ou
                 keys[s] = sample_key(key, batch[s])
         # Up to z^L: the cost is computed from z, then a^L.
         if X is not None:
-            forward_block(x, None, None, c, params, layout, hidden, identity, dropout, keys, acts,
-                          mbs, threads, small)
+            # Read-only, as prediction passes X: one compiled forward pass.
+            forward_block(read_only(x), None, None, c, params, layout, hidden, identity, dropout,
+                          keys, acts, mbs, threads, small)
         if csr is not None:
             forward_block(None, csr, batch, c, params, layout, hidden, identity, dropout, keys,
                           acts, mbs, threads, small)

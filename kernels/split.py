@@ -12,8 +12,11 @@ many threads.
 """
 from numba import prange
 
-from ._jit import jit
+from ._jit import jit, jitable
 from .blas import gemm
+
+# The rules below are ``jitable``: the epoch's set-up calls them from Python
+# (``sgd._splits``) without compiling them apart.
 
 # Below these a layer's products stay whole: too small to share.
 SPLIT_MIN_BATCH = 32
@@ -35,13 +38,13 @@ NARROW = 128
 MIN_BLOCK_ROWS = 8
 
 
-@jit()
+@jitable
 def _large(m, n_in, n_out):
     """``N_BLOCKS`` for a large layer and mini-batch, so that threads can share it; else 1."""
     return N_BLOCKS if m >= SPLIT_MIN_BATCH and n_in * n_out >= SPLIT_MIN_WEIGHTS else 1
 
 
-@jit()
+@jitable
 def _cut(blocks, rows, per_row, n_out, small):
     """``blocks`` raised so that each block of ``rows`` (each ``per_row``
     multiply-adds) has at most ``small``, where that leaves every block
@@ -57,7 +60,7 @@ def _cut(blocks, rows, per_row, n_out, small):
     return blocks
 
 
-@jit()
+@jitable
 def n_blocks(m, n_in, n_out, small):
     """How many blocks of samples the forward product of m samples through
     n_in × n_out weights runs in: ``N_BLOCKS`` for a large layer, so that
@@ -66,13 +69,13 @@ def n_blocks(m, n_in, n_out, small):
     return _cut(_large(m, n_in, n_out), m, n_in * n_out, n_out, small)
 
 
-@jit()
+@jitable
 def n_row_blocks(m, n_in, n_out, small):
     """``n_blocks`` for the update w ← keep · w − scale · aᵀδ, cut by w's n_in rows."""
     return _cut(_large(m, n_in, n_out), n_in, m * n_out, n_out, small)
 
 
-@jit()
+@jitable
 def shared(m, n_in, n_out):
     """Whether threads share the blocks of m samples' products with n_in × n_out
     weights (the blocks are the same either way)."""

@@ -149,7 +149,7 @@ def test_kernels_release_the_gil():
                    if getattr(module, "__name__", "").startswith(kernels.__name__ + ".")
                    for name, obj in vars(module).items()
                    if isinstance(obj, numba.core.registry.CPUDispatcher)}
-    assert {"_epoch", "_evaluate", "_predict_outputs"} <= dispatchers.keys()
+    assert {"_epoch", "_evaluate", "predict_rows"} <= dispatchers.keys()
     assert {name for name, d in dispatchers.items() if not d.targetoptions.get("nogil")} == set()
 
 

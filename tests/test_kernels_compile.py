@@ -24,19 +24,33 @@ EPOCH_ARGS = list(inspect.signature(sgd._epoch.py_func).parameters)
 
 FIT_SCRIPT = textwrap.dedent("""
     import json, warnings
+    from numba.core import event
+
+    compiled = []
+
+    class Compiled(event.Listener):
+        def on_start(self, ev):
+            compiled.append(ev.data["dispatcher"].py_func.__name__)
+
+        def on_end(self, ev):
+            pass
+
+    event.register("numba:compile", Compiled())
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         from sklearn.datasets import load_digits
         from fastnn import FastNN
         from fastnn.kernels import sgd
         X, y = load_digits(return_X_y=True)
-        score = FastNN(epochs=2, random_state=0).fit(X / 16, y).score(X / 16, y)
+        model = FastNN(epochs=2, random_state=0).fit(X / 16, y, eval_set=(X / 16, y))
+        score = model.score(X / 16, y)
     stats = sgd._epoch.stats
     print(json.dumps({
         "score": score,
         "hits": sum(stats.cache_hits.values()),
         "misses": sum(stats.cache_misses.values()),
         "warnings": [str(w.message) for w in caught],
+        "compiled": {name: compiled.count(name) for name in set(compiled)},
     }))
 """)
 
@@ -63,14 +77,32 @@ def test_a_second_fit_compiles_nothing(digits):
     assert {name: len(d.signatures) for name, d in _dispatchers()} == before
 
 
+@pytest.fixture(scope="module")
+def cold_cache(tmp_path_factory):
+    """(env, result): a fit with evaluation data and a prediction in a new
+    process on an empty cache."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path_factory.mktemp("numba-cache"))}
+    return env, _run(env)
+
+
 @pytest.mark.slow
-def test_a_second_process_loads_the_kernels_from_the_cache(tmp_path):
-    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
-    first = _run(env)
+def test_a_second_process_loads_the_kernels_from_the_cache(cold_cache):
+    env, first = cold_cache
     second = _run(env)
     assert first["misses"] > 0
     assert second["misses"] == 0 and second["hits"] > 0
     assert second["score"] == first["score"]
+    assert second["compiled"] == {}
+
+
+@pytest.mark.slow
+def test_training_evaluation_and_prediction_compile_one_forward_pass(cold_cache):
+    # The epoch reads its gathered mini-batch, prediction and the evaluation
+    # monitors X, all through ``readonly.read_only``: one compiled forward pass.
+    _, first = cold_cache
+    assert first["compiled"]["forward_block"] == 1
+    assert first["compiled"]["weighted_inputs"] == 1
+    assert first["compiled"]["predict_rows"] == 1
 
 
 @pytest.mark.slow
