@@ -32,7 +32,7 @@ from .forward import as_dtype_of, block, first_unit, forward_block, scratch
 from .forward import weights as weights_of
 from . import split
 from .predict import dense_or_csr
-from .prefetch import prefetch
+from .prefetch import prefetch, prefetch_far
 from .readonly import read_only
 from .sparse import fold, update_first
 from .split import gradient_rows, n_row_blocks, shared, update_rows, update_rows_parallel
@@ -42,18 +42,31 @@ from .update import L1, regularise, update_biases, update_momentum
 # ``costs`` and ``update``) and the hyperparameters (floats), as the book names them.
 Codes = namedtuple("Codes", "hidden out_act cost penalty")
 Hyper = namedtuple("Hyper", "eta lmbda momentum dropout")
+LINE = 64  # bytes in a cache line
+
+
+# The gather hints X's row this many samples ahead in the epoch's order
+# (``prefetch_far``): 1, 2 and 4 gained alike, 4 a little more at m = 100.
+ROWS_AHEAD = 4
 
 
 @jit()
-def _gather(X, batch, x):
-    """x[s] ← X[batch[s]]: the mini-batch's inputs as one matrix.
+def _gather(X, batch, x, ahead):
+    """x[s] ← X[batch[s]]: the mini-batch's inputs as one matrix, while X's
+    row ``ahead[s]`` (``ROWS_AHEAD`` samples later) is fetched into L2.
 
     Element by element: an array assignment would compile numba's
     shape-mismatch error machinery, seconds of compile time for nothing.
     """
+    n_j = x.shape[1]
+    line = LINE // X.itemsize
     for s in range(batch.shape[0]):
+        if s < ahead.shape[0]:
+            first = ahead[s] * n_j
+            for k in range(first, first + n_j, line):
+                prefetch_far(X, k)
         row = batch[s]
-        for j in range(x.shape[1]):
+        for j in range(n_j):
             x[s, j] = X[row, j]
 
 
@@ -267,7 +280,7 @@ def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, ou
         _prefetch_rows(X, csr, Y, outputs, costs, order, start + mbs, mbs)
         x = x_buf[:m]
         if X is not None:
-            _gather(X, batch, x)
+            _gather(X, batch, x, order[start + ROWS_AHEAD:start + m + ROWS_AHEAD])
         if dropout is not None:
             for s in range(m):
                 keys[s] = sample_key(key, batch[s])

@@ -1,56 +1,82 @@
-"""``kernels.prefetch``: a cache hint that changes nothing, refuses what it
-cannot address at typing, and never touches memory past an array's end."""
+"""``kernels.prefetch``: cache hints that change nothing, refuse what they
+cannot address at typing, and never touch memory past an array's end."""
+import platform
+
 import numpy as np
 import pytest
 from numba import njit
 from numba.core.errors import TypingError
 
-from fastnn.kernels.prefetch import prefetch
+from fastnn.kernels.prefetch import prefetch, prefetch_far
 
 
-@njit
-def _hint_every(a, past):
-    for i in range(a.size + past):
-        prefetch(a, i)
-    return a.sum()
+def _hinting(hint):
+    @njit
+    def hint_every(a, past):
+        for i in range(a.size + past):
+            hint(a, i)
+        return a.sum()
+
+    return hint_every
 
 
+HINTS = {"prefetch": _hinting(prefetch), "prefetch_far": _hinting(prefetch_far)}
+
+
+@pytest.mark.parametrize("hint", HINTS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int32, np.int64, np.uint64])
 @pytest.mark.parametrize("shape", [(7,), (3, 5)])
-def test_hints_change_no_value_in_any_dtype_or_rank(dtype, shape):
+def test_hints_change_no_value_in_any_dtype_or_rank(hint, dtype, shape):
     a = np.arange(np.prod(shape), dtype=dtype).reshape(shape)
     before = a.copy()
-    assert _hint_every(a, 0) == before.sum()
+    assert HINTS[hint](a, 0) == before.sum()
     np.testing.assert_array_equal(a, before)
 
 
-def test_an_index_past_the_end_or_negative_is_skipped_not_dereferenced():
+@pytest.mark.parametrize("hint", [prefetch, prefetch_far])
+def test_an_index_past_the_end_or_negative_is_skipped_not_dereferenced(hint):
     # An empty array's data pointer may be anything: any dereference would be a bug.
-    assert _hint_every(np.empty(0), 1_000_000) == 0.0
+    assert _hinting(hint)(np.empty(0), 1_000_000) == 0.0
 
     @njit
     def negative(a):
-        prefetch(a, -1)
+        hint(a, -1)
         return a[0]
 
     assert negative(np.ones(3)) == 1.0
 
 
-def test_a_read_only_array_takes_hints():
+@pytest.mark.parametrize("hint", HINTS)
+def test_a_read_only_array_takes_hints(hint):
     a = np.arange(10.0)
     a.flags.writeable = False
-    assert _hint_every(a, 3) == 45.0
+    assert HINTS[hint](a, 3) == 45.0
 
 
-def test_a_strided_array_is_refused_at_typing():
-    with pytest.raises(TypingError, match="C-contiguous"):
-        _hint_every(np.arange(10.0)[::2], 0)
+@pytest.mark.parametrize("hint", HINTS)
+def test_a_strided_array_is_refused_at_typing(hint):
+    with pytest.raises(TypingError, match=f"{hint}: a must be a C-contiguous"):
+        HINTS[hint](np.arange(10.0)[::2], 0)
 
 
-def test_a_float_index_is_refused_at_typing():
+@pytest.mark.parametrize("hint", [prefetch, prefetch_far])
+def test_a_float_index_is_refused_at_typing(hint):
     @njit
     def float_index(a):
-        prefetch(a, 1.5)
+        hint(a, 1.5)
 
-    with pytest.raises(TypingError, match="integer"):
+    with pytest.raises(TypingError, match="i must be an integer"):
         float_index(np.ones(3))
+
+
+@pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"),
+                    reason="reads x86 assembly (prefetcht0, prefetcht2)")
+def test_the_far_hint_is_a_prefetch_into_l2_and_the_near_one_into_l1():
+    @njit
+    def both(a):
+        prefetch(a, 0)
+        prefetch_far(a, 1)
+
+    both(np.ones(4))
+    asm = next(iter(both.inspect_asm().values()))
+    assert "prefetcht0" in asm and "prefetcht2" in asm
