@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 
@@ -45,3 +47,12 @@ def test_evaluate_is_identical_for_any_thread_count(digits):
         with numba_threads(n_threads):
             runs.append(kernels.evaluate(X, Y, np.ones(len(X)), params, layout, 0, 0, 1))
     assert np.array_equal(runs[0][0], runs[1][0]) and runs[0][1] == runs[1][1]
+
+
+@pytest.mark.parametrize("penalty", ["l2", "l1"])
+def test_penalty_cost_of_weights_near_floats_limit_is_inf_without_a_warning(penalty):
+    params, layout, _ = twin_networks([64, 25, 10], seed=2)
+    params = params * 1e307
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert kernels.penalty_cost(params, layout, kernels.PENALTIES[penalty], 3.0, 100) == np.inf
