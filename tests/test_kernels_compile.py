@@ -191,3 +191,9 @@ def test_a_fit_compiles_only_the_ch3_options_it_uses(digits, epoch_calls, option
     FastNN(epochs=1, random_state=0, **options).fit(X, y)
     assert [{name for name in ("sample_weight", "l1_shrink", "momentum", "dropout")
              if args[EPOCH_ARGS.index(name)] is not None} for args in epoch_calls] == [used]
+
+
+@pytest.mark.slow
+def test_a_fit_without_dropout_compiles_no_dropout_key(cold_cache):
+    _, first = cold_cache
+    assert "epoch_key" not in first["compiled"] and "sample_key" not in first["compiled"]

@@ -79,9 +79,13 @@ class EpochLoop:
             for _ in range(epochs):
                 started = time.perf_counter()
                 order = self._rng.permutation(run.n)
-                # numba returns uint64 as a Python int: make it uint64 again.
-                key = np.uint64(kernels.epoch_key(int(self._rng.integers(2 ** 63)),
-                                                  self.n_iter_))
+                # Drawn whether or not dropout uses it, so that the shuffles
+                # stay the same; numba returns uint64 as a Python int: make it
+                # uint64 again.  Without dropout the key is unused and
+                # epoch_key is not compiled.
+                seed = int(self._rng.integers(2 ** 63))
+                key = (np.uint64(kernels.epoch_key(seed, self.n_iter_)) if self.dropout > 0
+                       else np.uint64(0))
                 hyper = kernels.Hyper(float(plan.eta), float(self.lmbda), float(self.momentum),
                                       float(self.dropout))
                 finite = kernels.train_epoch(run.X, run.Y, run.sample_weight, order, run.params,
