@@ -62,9 +62,11 @@ def _evaluate(X, csr, Y, sample_weight, params, layout, hidden, out_act, cost, s
 def penalty_cost(params, layout, penalty, lmbda, n):
     """The regularisation term of the cost: (λ/2n) Σ w² (L2) or (λ/n) Σ |w| (L1).
 
-    Biases are left out, as in the book.  Plain NumPy, in float64 for either
-    dtype: it runs once per epoch, where NumPy takes microseconds, and
-    compiling it cost ~0.3 s of every first fit.
+    Biases are left out, as in the book.  Each w² in params' dtype, as the
+    model's own cost (a float32 weight past 1.8e19 makes it inf, read as
+    divergence, even with λ = 0), summed in float64.  Plain NumPy: it runs
+    once per epoch, where NumPy takes microseconds, and compiling it cost
+    ~0.3 s of every first fit.
 
     Parameters
     ----------
@@ -86,6 +88,6 @@ def penalty_cost(params, layout, penalty, lmbda, n):
     # no warning, as from the compiled kernels.
     with np.errstate(over="ignore", invalid="ignore"):
         for l in range(sizes.shape[0] - 1):
-            w = params[w_off[l]:b_off[l]].astype(np.float64)
-            total += float(np.dot(w, w)) if penalty == L2 else float(np.abs(w).sum())
+            w = params[w_off[l]:b_off[l]]
+            total += float((np.square(w) if penalty == L2 else np.abs(w)).sum(dtype=np.float64))
     return 0.5 * lmbda / n * total if penalty == L2 else lmbda / n * total

@@ -56,3 +56,12 @@ def test_penalty_cost_of_weights_near_floats_limit_is_inf_without_a_warning(pena
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert kernels.penalty_cost(params, layout, kernels.PENALTIES[penalty], 3.0, 100) == np.inf
+
+
+def test_a_float32_weight_whose_square_overflows_makes_the_penalty_nan_even_with_lambda_0():
+    # The cost in the model's own dtype: the fit reads it as divergence.
+    params, layout, _ = twin_networks([64, 25, 10], seed=2)
+    params = (params * 1e20).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(kernels.penalty_cost(params, layout, kernels.PENALTIES["l2"], 0.0, 100))
