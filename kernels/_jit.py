@@ -18,6 +18,7 @@ import tempfile
 import warnings
 
 import numba
+from numba.core.registry import CPUDispatcher
 from numba.extending import register_jitable
 
 # One fastmath set for every kernel.  No ``nnan``/``ninf``: NaN and overflow
@@ -91,12 +92,30 @@ def _warn_no_cache():
         )
 
 
-def jit(parallel=False, inline="never"):
+class _KernelOnly(CPUDispatcher):
+    """A kernel compiled without the CPython wrapper that boxes and unboxes
+    its arguments: other kernels call it, Python cannot.  numba would jump
+    to the missing wrapper (a crash); this refuses the call instead."""
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(f"{self.py_func.__module__}.{self.py_func.__qualname__} is compiled "
+                        "for fastnn's kernels only (no Python entry point): call it from a "
+                        "jitted function, or call .py_func")
+
+
+def jit(parallel=False, inline="never", from_python=True):
     """``numba.njit(cache=True, nogil=True, fastmath=FASTMATH, error_model=ERROR_MODEL)``,
     cached in ``cache_dir()``.
 
     ``inline="always"`` has numba paste the function into its callers, for a
     small helper in a hot loop that LLVM would otherwise leave as a call.
+
+    ``from_python=False`` for a kernel that only other kernels call: numba
+    then builds no CPython wrapper for it (``no_cpython_wrapper``), code that
+    unboxes every argument from Python objects and that each compiled caller
+    would compile again.  A default fit compiled 0.8–0.9 s faster (medians
+    of 8 and of 5 alternated fresh-cache runs, faster in 11 pairs of 13,
+    2-core AMD EPYC).  Called from Python, such a kernel raises TypeError.
 
     With no writable cache folder (a read-only install and home) the kernels
     are compiled in memory instead, so fastnn still imports (only slower to
@@ -104,14 +123,21 @@ def jit(parallel=False, inline="never"):
     """
 
     def decorate(py_func):
-        options = dict(nogil=True, fastmath=set(FASTMATH), parallel=parallel, inline=inline,
-                       error_model=ERROR_MODEL)
+        options = dict(nopython=True, nogil=True, fastmath=set(FASTMATH), parallel=parallel,
+                       inline=inline, error_model=ERROR_MODEL)
+        if not from_python:
+            options.update(no_cpython_wrapper=True, no_cfunc_wrapper=True)
+        # numba.njit's own steps (numba.core.decorators._jit), with the class
+        # that refuses Python calls where there is no wrapper to call.
+        dispatcher = (CPUDispatcher if from_python else _KernelOnly)(
+            py_func=py_func, locals={}, targetoptions=options)
         path = cache_dir()
         if path is None:
             _warn_no_cache()
-            return numba.njit(cache=False, **options)(py_func)
+            return dispatcher
         with _numba_cache_dir(path):
-            return numba.njit(cache=True, **options)(py_func)
+            dispatcher.enable_caching()
+        return dispatcher
 
     return decorate
 

@@ -19,7 +19,7 @@ HIDDEN_ACTIVATIONS = {"sigmoid": SIGMOID, "tanh": TANH, "relu": RELU}
 OUTPUT_ACTIVATIONS = {"sigmoid": SIGMOID, "softmax": SOFTMAX, "identity": IDENTITY}
 
 
-@jit()
+@jit(from_python=False)
 def sigmoid(z):
     """σ(z) = 1 / (1 + e^−z), evaluated so that e^x never overflows.
 
@@ -63,7 +63,7 @@ def activate(z, code):
     # IDENTITY: nothing to do
 
 
-@jit()
+@jit(from_python=False)
 def derivative(a, code):
     """σ'(z) written from a = σ(z), for one hidden neuron."""
     if code == SIGMOID:

@@ -57,7 +57,7 @@ def sample_key(key, row):
     return mix(key ^ mix(U(row)))
 
 
-@jit()
+@jit(from_python=False)
 def kept(key, unit, p):
     """Whether neuron ``unit`` survives: a uniform draw in [0, 1) is ≥ p."""
     return float(mix(key ^ U(unit)) >> _S11) * _TO_UNIT >= p
@@ -74,7 +74,7 @@ def drop_out(a, key, unit0, p):
             a[j] = 0.0
 
 
-@jit()
+@jit(from_python=False)
 def derivative_times_kept(delta, a, code, key, unit0, p):
     """BP2's δ ← δ ⊙ σ'(z) for a layer that was dropped out in the forward pass.
 

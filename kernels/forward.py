@@ -62,14 +62,14 @@ def make_layout(sizes):
     return (sizes, w_off, b_off, a_off), p, u
 
 
-@jit()
+@jit(from_python=False)
 def weights(params, layout, l):
     """w^(l+1) as a (fan_in, fan_out) view of ``params``."""
     sizes, w_off, b_off, a_off = layout
     return params[w_off[l]:b_off[l]].reshape((sizes[l], sizes[l + 1]))
 
 
-@jit()
+@jit(from_python=False)
 def scratch(layout, m, like):
     """A flat vector for the activations (or δ) of every layer of m samples."""
     sizes, w_off, b_off, a_off = layout
@@ -77,7 +77,7 @@ def scratch(layout, m, like):
     return np.zeros(m * (a_off[n_layers] + sizes[n_layers]), dtype=like.dtype)
 
 
-@jit()
+@jit(from_python=False)
 def block(buf, layout, l, m, capacity):
     """Layer l (≥ 1) of m samples in ``scratch(layout, capacity, …)``: an (m, n_l) view."""
     sizes, w_off, b_off, a_off = layout
@@ -94,7 +94,7 @@ def first_unit(sizes, l):
     return u
 
 
-@jit()
+@jit(from_python=False)
 def as_dtype_of(x, like):
     """x as a scalar of ``like``'s dtype, so float32 loops stay in float32."""
     out = np.empty(1, dtype=like.dtype)
@@ -102,7 +102,7 @@ def as_dtype_of(x, like):
     return out[0]
 
 
-@jit()
+@jit(from_python=False)
 def weighted_inputs(a_prev, params, layout, l, z, threads, small):
     """z ← a^(l−1) w^l + b^l for every row: a GEMM onto the broadcast biases, in
     ``split``'s fixed blocks of samples for a large layer or product (``small``:
@@ -122,7 +122,7 @@ def weighted_inputs(a_prev, params, layout, l, z, threads, small):
         product_rows_parallel(a_prev, w, z, blocks)
 
 
-@jit()
+@jit(from_python=False)
 def activate_rows(z, code, dropout, keys, unit0, hidden):
     """a = σ(z) in place for every row, dropped out (hidden layers; ``dropout`` is
     p, or None without dropout) with the rows' keys.
@@ -142,7 +142,7 @@ def activate_rows(z, code, dropout, keys, unit0, hidden):
                 drop_out(z[s], keys[s], U(unit0), dropout)
 
 
-@jit()
+@jit(from_python=False)
 def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, keys, acts, capacity,
                   threads, small):
     """The forward pass of a block of m samples: a^l = σ(w^l a^(l−1) + b^l).

@@ -50,7 +50,7 @@ LINE = 64  # bytes in a cache line
 ROWS_AHEAD = 4
 
 
-@jit()
+@jit(from_python=False)
 def _gather(X, batch, x, ahead):
     """x[s] ← X[batch[s]]: the mini-batch's inputs as one matrix, while X's
     row ``ahead[s]`` (``ROWS_AHEAD`` samples later) is fetched into L2.
@@ -70,7 +70,7 @@ def _gather(X, batch, x, ahead):
             x[s, j] = X[row, j]
 
 
-@jit()
+@jit(from_python=False)
 def _prefetch_rows(X, csr, Y, outputs, costs, order, start, mbs):
     """Cache hints for the mini-batch at ``start`` (the next one): its samples'
     first line of X, rows of Y, outputs and costs; from a CSR matrix its
@@ -93,7 +93,7 @@ def _prefetch_rows(X, csr, Y, outputs, costs, order, start, mbs):
             prefetch(csr.indptr, order[s])
 
 
-@jit()
+@jit(from_python=False)
 def _outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, costs):
     """From z^L: each sample's cost (times its weight), a^L into ``outputs``, δ^L (BP1).
 
@@ -120,7 +120,7 @@ def _outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, c
     return finite
 
 
-@jit()
+@jit(from_python=False)
 def _backpropagate(d, a, code, dropout, keys, unit0):
     """δ ← δ ⊙ σ'(z) (BP2's second half), over the whole C-contiguous block at
     once, or row by row through the dropout masks if p > 0."""
@@ -132,7 +132,7 @@ def _backpropagate(d, a, code, dropout, keys, unit0):
             derivative_times_kept(d[s], a[s], code, keys[s], np.uint64(unit0), dropout)
 
 
-@jit()
+@jit(from_python=False)
 def _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale, momentum,
                   penalty, eta_reg, grad, threads, small):
     """w^l and b^l from the mini-batch's a^(l−1) and δ^l (BP3, BP4).

@@ -43,7 +43,7 @@ JAM = 4
 LANES = 16
 
 
-@jit()
+@jit(from_python=False)
 def weighted_inputs(csr, rows, params, w0, b0, c, z):
     """z[s] ← b¹ + c · Σ_i x_i W_i· for x = row ``rows[s]`` of the CSR matrix.
 
@@ -84,7 +84,7 @@ def weighted_inputs(csr, rows, params, w0, b0, c, z):
             z[s, j] = params[b0 + j] + c * acc[j]
 
 
-@jit()
+@jit(from_python=False)
 def add_gradient(csr, rows, d, params, w0, step, buf):
     """W_i· ← W_i· + step · Σ_s x_si δ_s· over the non-zeros x_si of the rows.
 
@@ -103,7 +103,7 @@ def add_gradient(csr, rows, d, params, w0, step, buf):
                 params[row + j] += f * d_s[j]
 
 
-@jit()
+@jit(from_python=False)
 def fold(params, w0, b0, c):
     """W ← c W: the stored matrix becomes w¹ itself (c = 1 from here)."""
     if c != 1.0:
@@ -111,7 +111,7 @@ def fold(params, w0, b0, c):
             params[k] = c * params[k]
 
 
-@jit()
+@jit(from_python=False)
 def update_first(csr, rows, d, params, velocity, layout, c, keep, scale, l1_shrink, momentum,
                  penalty, eta_reg, grad, buf):
     """w¹ from the mini-batch's δ¹ (BP4), the non-zero inputs only; returns the new c.

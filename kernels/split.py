@@ -82,12 +82,12 @@ def shared(m, n_in, n_out):
     return m * n_in * n_out >= PARALLEL_MIN
 
 
-@jit()
+@jit(from_python=False)
 def _bounds(k, blocks, n):
     return k * n // blocks, (k + 1) * n // blocks
 
 
-@jit()
+@jit(from_python=False)
 def product_rows(a, w, z, blocks):
     """z ← z + a w, block of samples after block."""
     for k in range(blocks):
@@ -95,7 +95,7 @@ def product_rows(a, w, z, blocks):
         gemm(False, False, 1.0, a[s0:s1], w, 1.0, z[s0:s1])
 
 
-@jit(parallel=True)
+@jit(parallel=True, from_python=False)
 def product_rows_parallel(a, w, z, blocks):
     """``product_rows`` with a thread per block."""
     for k in prange(blocks):
@@ -103,7 +103,7 @@ def product_rows_parallel(a, w, z, blocks):
         gemm(False, False, 1.0, a[s0:s1], w, 1.0, z[s0:s1])
 
 
-@jit()
+@jit(from_python=False)
 def gradient_rows(a, d, g, blocks):
     """g ← aᵀδ (the gradient momentum needs apart), block of g's rows after block."""
     for k in range(blocks):
@@ -111,7 +111,7 @@ def gradient_rows(a, d, g, blocks):
         gemm(True, False, 1.0, a[:, i0:i1], d, 0.0, g[i0:i1])
 
 
-@jit()
+@jit(from_python=False)
 def update_rows(a, d, w, keep, scale, blocks):
     """w ← keep · w − scale · aᵀδ, block of w's rows after block."""
     for k in range(blocks):
@@ -119,7 +119,7 @@ def update_rows(a, d, w, keep, scale, blocks):
         gemm(True, False, -scale, a[:, i0:i1], d, keep, w[i0:i1])
 
 
-@jit(parallel=True)
+@jit(parallel=True, from_python=False)
 def update_rows_parallel(a, d, w, keep, scale, blocks):
     """``update_rows`` with a thread per block."""
     for k in prange(blocks):

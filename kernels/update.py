@@ -20,7 +20,7 @@ L1 = 1
 PENALTIES = {"l2": L2, "l1": L1}
 
 
-@jit()
+@jit(from_python=False)
 def regularise(w, shrink):
     """L1's half of plain SGD, w ← w − shrink · sgn(w) (shrink = ηλ/n); L2 decays in the GEMM."""
     if shrink != 0.0:
@@ -32,7 +32,7 @@ def regularise(w, shrink):
                 w[k] = v + shrink
 
 
-@jit()
+@jit(from_python=False)
 def update_momentum(params, velocity, layout, l, g, penalty, eta_reg, scale, momentum):
     """Momentum SGD on w^(l+1): v ← μv − (ηλ/n) reg(w) − scale · g, w ← w + v.
 
@@ -50,7 +50,7 @@ def update_momentum(params, velocity, layout, l, g, penalty, eta_reg, scale, mom
         params[w0 + k] = w + v
 
 
-@jit()
+@jit(from_python=False)
 def update_biases(params, velocity, layout, l, d, scale, momentum):
     """b_j ← b_j − scale · Σ_s δ_sj (through the velocity if μ is not None); no decay."""
     sizes, w_off, b_off, a_off = layout

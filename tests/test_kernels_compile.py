@@ -197,3 +197,16 @@ def test_a_fit_compiles_only_the_ch3_options_it_uses(digits, epoch_calls, option
 def test_a_fit_without_dropout_compiles_no_dropout_key(cold_cache):
     _, first = cold_cache
     assert "epoch_key" not in first["compiled"] and "sample_key" not in first["compiled"]
+
+
+def test_a_kernel_without_python_entry_point_refuses_a_python_call():
+    # numba would jump to the CPython wrapper it never built: a crash.
+    with pytest.raises(TypeError, match="forward.forward_block is compiled for fastnn's kernels"):
+        forward.forward_block(None, None, None, 1.0, None, None, 0, 0, None, None, None, 0, None, 0)
+
+
+def test_kernels_called_from_python_keep_their_entry_point():
+    # The facade's and the tests' entry points, called from Python.
+    entries = [sgd._epoch, monitor._evaluate, predict.predict_rows, backprop.gradient,
+               dropout.epoch_key, costs.fn, activations.activate, forward.first_unit]
+    assert [e.py_func.__name__ for e in entries if e.targetoptions.get("no_cpython_wrapper")] == []
