@@ -135,7 +135,9 @@ def _train_epoch_call(X, Y, order, params, layout, eta, lmbda, mini_batch_size, 
 
 def fastnn_epoch(dtype, default_threads=1):
     """Builder for fastnn's compiled epoch in ``dtype``, as the estimator runs it
-    (dense X with few non-zeros, and sparse X, through the sparse first layer)."""
+    (``_sparse.training_input``: X with few non-zeros, dense or sparse, through
+    the sparse first layer; sparse X with many through BLAS, densified one
+    mini-batch at a time)."""
     def build(X, Y, sizes, order, eta, lmbda, mini_batch_size, n_threads=default_threads):
         X = as_dtype(X, dtype)
         X = _sparse.training_input(_sparse.canonical(X) if sp.issparse(X) else X)

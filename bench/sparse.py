@@ -6,9 +6,10 @@ renders it into RESULTS.md ("Sparse input").  Four parts, each its own flag
 
 - ``--density``: the 784-30-10 epoch at m = 10 on MNIST-shaped synthetic
   data (uniform pixels at random positions) with 100 / 50 / 20 / 5 / 1 %
-  non-zeros, passed as CSR (the sparse first layer) and as a dense array (as
-  a fit trains it: BLAS above ``fastnn.estimators._sparse.SPARSE_BELOW``, a CSR copy
-  below).
+  non-zeros, passed as CSR and as a dense array, each as a fit trains it:
+  below ``fastnn.estimators._sparse.SPARSE_BELOW`` through the sparse first
+  layer (dense X as a CSR copy), above it through BLAS (CSR X one mini-batch
+  densified at a time, ``kernels.sparse.densify_rows``).
 - ``--mnist-like``: dense float input, as a fit trains it: Fashion-MNIST
   (50 % non-zeros) against the same images with non-zero pixels erased at
   random down to MNIST's 19 %.
@@ -208,7 +209,9 @@ def _why_density(dens, n=20_000, n_in=784, n_hidden=30):
             "non-zero reads and then writes a random row of w¹ (30 weights, four cache lines) "
             "where BLAS streams w¹ in cache-sized blocks, so the sparse layer wins only below "
             f"~{per_mac['csr|0.2'] / per_mac['dense|1.0']:.0%} non-zeros "
-            "(`fastnn.estimators._sparse.SPARSE_BELOW` = 25 %).  "
+            "(`fastnn.estimators._sparse.SPARSE_BELOW` = 25 %; above it CSR input trains "
+            "through BLAS too, each mini-batch densified, `kernels.sparse.densify_rows`, "
+            "and pays only for reading CSR's larger arrays).  "
             "3× at 20 % would need both halved.")
 
 

@@ -10,13 +10,14 @@ from .dropout import epoch_key
 from .forward import make_layout
 from .monitor import evaluate, penalty_cost
 from .predict import predict_outputs
-from .sparse import CSR
+from .sparse import CSR, DenseRows
 from .sgd import Codes, Hyper, train_epoch
 from .update import PENALTIES
 
 __all__ = [
     "COSTS",
     "CSR",
+    "DenseRows",
     "Codes",
     "HIDDEN_ACTIVATIONS",
     "Hyper",

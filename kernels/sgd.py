@@ -34,7 +34,7 @@ from . import split
 from .predict import dense_or_csr
 from .prefetch import prefetch, prefetch_far
 from .readonly import read_only
-from .sparse import fold, update_first
+from .sparse import DenseRows, densify_rows, fold, update_first
 from .split import gradient_rows, n_row_blocks, shared, update_rows, update_rows_parallel
 from .update import L1, regularise, update_biases, update_momentum
 
@@ -169,8 +169,10 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
 
     Parameters
     ----------
-    X : array of shape (n_samples, n_features), C-contiguous, or ``sparse.CSR``
-        A CSR matrix's first layer takes only its non-zeros (``sparse``).
+    X : array of shape (n_samples, n_features), C-contiguous, or ``sparse.CSR``, ``DenseRows``
+        A CSR matrix's first layer takes only its non-zeros (``sparse``);
+        ``DenseRows`` (a CSR matrix with many non-zeros) trains as dense X,
+        each mini-batch's rows written out densely: the same bits as dense X.
     Y : array of shape (n_samples, n_outputs)
         Targets, one-hot for classification.
     sample_weight : array of shape (n_samples,)
@@ -217,11 +219,12 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     l1 = codes.penalty == L1
     if sample_weight is not None and np.all(sample_weight == 1.0):
         sample_weight = None
-    dense, csr = dense_or_csr(X)
+    rows = X if isinstance(X, DenseRows) else None
+    dense, csr = dense_or_csr(X) if rows is None else (None, None)
     small = small_product_limit()
-    return _epoch(dense, csr, Y, sample_weight, order, params, velocity, layout, codes.hidden,
-                  codes.out_act, codes.cost, codes.penalty, real(hyper.eta), real(eta_reg),
-                  real(1.0 if l1 else 1.0 - eta_reg),
+    return _epoch(dense, csr, rows, Y, sample_weight, order, params, velocity, layout,
+                  codes.hidden, codes.out_act, codes.cost, codes.penalty, real(hyper.eta),
+                  real(eta_reg), real(1.0 if l1 else 1.0 - eta_reg),
                   real(eta_reg) if l1 and eta_reg != 0.0 else None,
                   real(hyper.momentum) if hyper.momentum != 0.0 else None,
                   float(hyper.dropout) if hyper.dropout > 0.0 else None,
@@ -245,13 +248,13 @@ def _splits(layout, mini_batch_size, sparse_first, small):
 
 
 @jit()
-def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
+def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
            penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
            threads, small):
     """``train_epoch``'s compiled body; ``l1_shrink``, ``momentum``, ``dropout``
     and ``sample_weight`` are None where the fit does not use them,
     ``threads`` where it runs on one thread (no parallel code compiled), and
-    one of X and ``csr``."""
+    all but one of X, ``csr`` and ``rows`` (``DenseRows``)."""
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
     n = order.shape[0]
@@ -259,6 +262,8 @@ def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, ou
     # those (``forward.forward_block``).
     n_x = 0
     if X is not None:
+        n_x = sizes[0]
+    if rows is not None:
         n_x = sizes[0]
     x_buf = np.empty((mbs, n_x), dtype=params.dtype)
     # Sparse input: w¹ = c W (``sparse``), c back to 1 at the epoch's end.
@@ -277,16 +282,24 @@ def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, ou
     for start in range(0, n, mbs):
         m = min(mbs, n - start)
         batch = order[start:start + m]
-        _prefetch_rows(X, csr, Y, outputs, costs, order, start + mbs, mbs)
+        if rows is None:
+            _prefetch_rows(X, csr, Y, outputs, costs, order, start + mbs, mbs)
+        if rows is not None:
+            _prefetch_rows(X, rows, Y, outputs, costs, order, start + mbs, mbs)
         x = x_buf[:m]
         if X is not None:
             _gather(X, batch, x, order[start + ROWS_AHEAD:start + m + ROWS_AHEAD])
+        if rows is not None:
+            densify_rows(rows, batch, x)
         if dropout is not None:
             for s in range(m):
                 keys[s] = sample_key(key, batch[s])
         # Up to z^L: the cost is computed from z, then a^L.
         if X is not None:
             # Read-only, as prediction passes X: one compiled forward pass.
+            forward_block(read_only(x), None, None, c, params, layout, hidden, identity, dropout,
+                          keys, acts, mbs, threads, small)
+        if rows is not None:
             forward_block(read_only(x), None, None, c, params, layout, hidden, identity, dropout,
                           keys, acts, mbs, threads, small)
         if csr is not None:
@@ -312,6 +325,9 @@ def _epoch(X, csr, Y, sample_weight, order, params, velocity, layout, hidden, ou
                               momentum, penalty, eta_reg, grad, threads, small)
             else:
                 if X is not None:
+                    _update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
+                                  momentum, penalty, eta_reg, grad, threads, small)
+                if rows is not None:
                     _update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
                                   momentum, penalty, eta_reg, grad, threads, small)
                 if csr is not None:

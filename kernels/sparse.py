@@ -27,6 +27,10 @@ from .update import regularise, update_momentum
 # scipy.sparse's CSR arrays: row r's non-zeros are data[indptr[r]:indptr[r + 1]]
 # in the columns indices[indptr[r]:indptr[r + 1]].
 CSR = namedtuple("CSR", "data indices indptr")
+# The same arrays, of a matrix with so many non-zeros that BLAS's dense
+# products beat this module's layer: the epoch writes each mini-batch's rows
+# out densely (``densify_rows``) and trains as on dense X, to the same bits.
+DenseRows = namedtuple("DenseRows", "data indices indptr")
 
 # |c| below this is folded into W: W's entries then stay within a factor
 # 1/FOLD_BELOW of w¹'s, far from float32's overflow.
@@ -145,3 +149,14 @@ def update_first(csr, rows, d, params, velocity, layout, c, keep, scale, l1_shri
         c = 1.0
     add_gradient(csr, rows, d, params, w0, -scale / c, buf)
     return c
+
+
+@jit(from_python=False)
+def densify_rows(rows, batch, x):
+    """x[s] ← row ``batch[s]`` of the CSR (``DenseRows``) matrix, zeros written out."""
+    for s in range(batch.shape[0]):
+        for j in range(x.shape[1]):
+            x[s, j] = 0.0
+        r = batch[s]
+        for k in range(rows.indptr[r], rows.indptr[r + 1]):
+            x[s, rows.indices[k]] = rows.data[k]

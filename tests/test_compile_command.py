@@ -58,12 +58,13 @@ def test_all_with_sparse_input_doubles_the_variants():
 def test_the_threads_variant_compiles_the_epoch_that_splits_between_threads(epoch_calls,
                                                                             combo):
     _compile.compile_variant("float64", combo)
-    assert [args[EPOCH_THREADS] for args in epoch_calls] == [2]
+    assert [args[EPOCH_THREADS] for args in epoch_calls] == [2] * (1 + ("sparse input" in combo))
 
 
-def test_the_sparse_variant_compiles_the_epoch_on_csr_input(epoch_calls):
+def test_the_sparse_variant_compiles_the_sparse_layer_and_the_densified_epoch(epoch_calls):
     _compile.compile_variant("float32", ("sparse input",))
-    assert [(args[0] is None, args[1] is not None) for args in epoch_calls] == [(True, True)]
+    assert [tuple(type(a).__name__ for a in args[:3]) for args in epoch_calls] == [
+        ("NoneType", "CSR", "NoneType"), ("NoneType", "NoneType", "DenseRows")]
 
 
 def test_the_default_is_one_float64_variant():

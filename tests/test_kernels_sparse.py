@@ -136,3 +136,27 @@ def test_one_and_two_threads_train_bitwise_identical_models_from_sparse_input(sp
                      n_threads=n_threads)
         runs.append(params)
     assert all(np.array_equal(runs[0], other) for other in runs[1:])
+
+
+@pytest.mark.parametrize("name,dtype", [("l2", np.float64), ("l2", np.float32),
+                                        ("everything", np.float64)])
+def test_dense_rows_train_the_bits_of_the_dense_array(digits, name, dtype):
+    # DenseRows: a CSR matrix whose mini-batches the epoch writes out densely
+    # for BLAS, including rows with no non-zeros.
+    X, y = digits
+    X = X[:205].astype(dtype)
+    X[[3, 50, 204]] = 0.0
+    Y = one_hot(y[:205], 10).astype(dtype)
+    features = dict(FEATURES[name]) if name in FEATURES else dict(lmbda=5.0)
+    weights = (np.random.default_rng(9).random(len(Y)) + 0.5).astype(dtype) if features.pop(
+        "weighted", False) else None
+    csr = as_csr(X)
+    models = []
+    for data in (X, kernels.DenseRows(*csr)):
+        params, layout, _ = twin_networks([64, 20, 12, 10], seed=1, dtype=dtype)
+        velocity = np.zeros_like(params)
+        for epoch, order in enumerate(_orders(len(Y))):
+            assert train(data, Y, order, params, layout, eta=0.3, sample_weight=weights,
+                         velocity=velocity, key=kernels.epoch_key(5, epoch), **features)
+        models.append(params)
+    assert np.array_equal(models[1], models[0])

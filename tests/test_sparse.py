@@ -1,11 +1,12 @@
 """scipy.sparse in, everywhere: the estimators take CSR as it is, convert
 CSC/COO/sparse arrays once, densify nothing, and train the model dense
-input trains; dense input with few non-zeros goes through the sparse layer."""
+input trains; dense input with few non-zeros goes through the sparse layer,
+sparse input with many through BLAS, one mini-batch densified at a time."""
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fastnn import FastNN, FastNNRegressor
+from fastnn import FastNN, FastNNRegressor, kernels
 from fastnn.estimators import _sparse
 
 FAST = dict(epochs=3, random_state=0)
@@ -17,8 +18,12 @@ FORMATS = {
 
 @pytest.fixture(scope="module")
 def data(digits):
+    """600 digits with their bottom five rows of pixels blanked: 19 % non-zeros,
+    so that sparse input takes the sparse layer (below ``SPARSE_BELOW``)."""
     X, y = digits
-    return X[:600], y[:600]
+    X = X[:600].copy()
+    X[:, 24:] = 0.0
+    return X, y[:600]
 
 
 def _params(model):
@@ -149,11 +154,11 @@ def test_dense_input_with_few_non_zeros_trains_through_the_sparse_layer(data, ep
                                atol=1e-12)
 
 
-def test_the_dense_or_sparse_choice_reads_a_bounded_sample_of_rows(data, epoch_calls,
+def test_the_dense_or_sparse_choice_reads_a_bounded_sample_of_rows(digits, epoch_calls,
                                                                    monkeypatch):
-    X, y = data
+    X, y = digits
     X = X[:40].copy()
-    X[::2] = 0.0  # half the rows empty, the other half as they were
+    X[::2] = 0.0  # half the rows empty, the other half as they were (51 % non-zeros)
     monkeypatch.setattr(_sparse, "DENSITY_ROWS", 20)  # every second row: the empty ones
     FastNN(epochs=1, random_state=0).fit(X, y[:40])
     assert epoch_calls[-1][1] is not None
@@ -208,3 +213,19 @@ def test_a_fit_on_10_million_non_zeros_adds_at_most_1_5x_data_plus_model_to_the_
     memory = measure_memory(n=200_000, n_features=100_000, density=0.0005)
     assert memory["nnz"] == 10_000_000
     assert memory["ratio"] <= 1.5, memory
+
+
+def test_sparse_input_with_many_non_zeros_trains_the_bits_of_its_dense_form(digits, epoch_calls):
+    X, y = digits  # 51 % non-zeros
+    dense = FastNN(**FAST, n_threads=1).fit(X, y)
+    sparse = FastNN(**FAST, n_threads=1).fit(sp.csr_matrix(X), y)
+    X_in, csr_in, rows_in = epoch_calls[-1][:3]
+    assert X_in is None and csr_in is None and isinstance(rows_in, kernels.DenseRows)
+    assert np.array_equal(_params(sparse), _params(dense))
+
+
+def test_sparse_input_with_few_non_zeros_takes_the_sparse_layer(data, epoch_calls):
+    X, y = data
+    FastNN(epochs=1, random_state=0).fit(sp.csr_matrix(X), y)
+    X_in, csr_in, rows_in = epoch_calls[-1][:3]
+    assert X_in is None and isinstance(csr_in, kernels.CSR) and rows_in is None

@@ -17,11 +17,12 @@ from sklearn.utils.validation import validate_data
 from .. import kernels  # type: ignore[attr-defined]  # kernels/, installed as fastnn.kernels
 from ._params import read_only
 
-# Dense X with a smaller share of non-zeros trains through the sparse first
-# layer.  Measured on a 2-core AMD EPYC (AVX-512), 784-30-10 and 784-100-10,
-# m = 10 and 100: the sparse layer is 1.2-1.3x faster at 19 % non-zeros and
-# 1.3-1.6x slower at 50 %, where BLAS's dense products win (bench/RESULTS.md's
-# density table: CSR against dense input of the same data).
+# X with a smaller share of non-zeros trains through the sparse first layer,
+# X with more through BLAS's dense products, dense or CSR.  Measured on a
+# 2-core AMD EPYC (AVX-512), 784-30-10 and 784-100-10, m = 10 and 100: the
+# sparse layer is 1.2-1.3x faster at 19 % non-zeros and 1.3-1.6x slower at
+# 50 % (bench/RESULTS.md's density table: CSR against dense input of the
+# same data).
 SPARSE_BELOW = 0.25
 # Rows that decide it (``training_input``).
 DENSITY_ROWS = 1024
@@ -75,14 +76,21 @@ def kernel_input(X):
 
 def training_input(X):
     """``kernel_input`` for the training pass: dense X with fewer than
-    ``SPARSE_BELOW`` non-zeros goes in as a CSR copy.
+    ``SPARSE_BELOW`` non-zeros goes in as a CSR copy, and CSR X with as many
+    or more as ``kernels.DenseRows``, whose mini-batches the epoch writes out
+    densely for BLAS (the same bits as the dense array; the whole matrix is
+    never densified).
 
-    The share of non-zeros is read from at most ``DENSITY_ROWS`` evenly
-    spaced rows: counting a whole 10,000 × 784 X took 5 ms, 4 % of a
+    The share of non-zeros of dense X is read from at most ``DENSITY_ROWS``
+    evenly spaced rows: counting a whole 10,000 × 784 X took 5 ms, 4 % of a
     3-epoch fit, for a choice that only decides the speed (both paths train
     the same model, to rounding), and the same X always chooses the same.
     """
-    if not sp.issparse(X) and X.size:
+    if sp.issparse(X):
+        if X.nnz and X.nnz >= SPARSE_BELOW * X.shape[0] * X.shape[1]:
+            return kernels.DenseRows(read_only(X.data), read_only(X.indices),
+                                     read_only(X.indptr))
+    elif X.size:
         sample = X[::-(-X.shape[0] // DENSITY_ROWS)]
         if np.count_nonzero(sample) < SPARSE_BELOW * sample.size:
             X = canonical(sp.csr_matrix(X))
