@@ -18,6 +18,7 @@ import numpy as np
 from ._jit import jit
 from .blas import small_product_limit
 from .forward import block, forward_block, scratch
+from .readonly import read_only
 from .sparse import CSR
 
 BLOCK = 256
@@ -111,8 +112,9 @@ def predict_rows(X, csr, n, params, layout, hidden, out_act, normalize, out, sma
         m = r1 - r0
         # Two ifs on the argument that is None: see ``forward.forward_block``.
         if X is not None:
-            forward_block(X[r0:r1], None, None, 1.0, params, layout, hidden, out_act, None, keys,
-                          acts, capacity, None, small)
+            # Read-only whatever the caller passed: the epoch's forward pass.
+            forward_block(read_only(X[r0:r1]), None, None, 1.0, params, layout, hidden, out_act,
+                          None, keys, acts, capacity, None, small)
         if csr is not None:
             for s in range(m):
                 rows[s] = r0 + s
