@@ -7,7 +7,7 @@ monitors come from the training pass itself (``sgd.train_epoch``).
 import numpy as np
 
 from ._jit import jit
-from .activations import IDENTITY, activate
+from .activations import IDENTITY, SOFTMAX, activate
 from .blas import small_product_limit
 from .costs import fn as cost_fn
 from .predict import dense_or_csr, predict_rows
@@ -52,10 +52,16 @@ def _evaluate(X, csr, Y, sample_weight, params, layout, hidden, out_act, cost, s
     out = np.empty((n, sizes[sizes.shape[0] - 1]), dtype=params.dtype)
     identity = np.int64(IDENTITY)  # a variable: a constant would compile a Literal variant
     predict_rows(X, csr, n, params, layout, hidden, identity, normalize, out, small)
+    per_sample = np.empty(n, dtype=np.float64)
+    cost_fn(out, Y, np.arange(n), cost, out_act, per_sample)
     total = 0.0
     for r in range(n):
-        total += sample_weight[r] * cost_fn(out[r], Y[r], cost, out_act)
-        activate(out[r], out_act)
+        total += sample_weight[r] * per_sample[r]
+    if out_act != SOFTMAX:
+        activate(out.reshape(out.size), out_act)
+    if out_act == SOFTMAX:
+        for r in range(n):
+            activate(out[r], out_act)
     return out, total
 
 

@@ -23,7 +23,7 @@ from collections import namedtuple
 import numpy as np
 
 from ._jit import jit
-from .activations import IDENTITY, activate, derivative_times
+from .activations import IDENTITY, SOFTMAX, activate, derivative_times
 from .blas import gemm, small_product_limit
 from .costs import delta as output_delta
 from .costs import fn as cost_fn
@@ -94,28 +94,35 @@ def _prefetch_rows(csr, Y, outputs, costs, order, start, mbs):
 
 
 @jit(from_python=False)
-def _outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, costs):
+def _outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, costs, c_batch):
     """From z^L: each sample's cost (times its weight), a^L into ``outputs``, δ^L (BP1).
 
-    The cost comes from z for numerical stability (``costs.fn``); a sample
-    weight scales δ^L, hence ∂C/∂b = δ and ∂C/∂w = a δ at every layer
-    (``sample_weight`` None: all weigh 1).  Returns False if some δ^L is not
-    finite: the epoch has diverged.
+    The cost comes from z for numerical stability (``costs.fn``, through
+    ``c_batch``, m floats); a sample weight scales δ^L, hence ∂C/∂b = δ and
+    ∂C/∂w = a δ at every layer (``sample_weight`` None: all weigh 1).
+    Returns False if some δ^L is not finite: the epoch has diverged.
     """
+    m, n = z.shape
+    cost_fn(z, Y, batch, cost, out_act, c_batch)
+    # σ over the whole block at once, as the hidden layers (``forward.activate_rows``).
+    if out_act != SOFTMAX:
+        activate(z.reshape(m * n), out_act)
+    if out_act == SOFTMAX:
+        for s in range(m):
+            activate(z[s], out_act)
+    output_delta(z, Y, batch, cost, out_act, d)
     finite = True
-    for s in range(z.shape[0]):
+    for s in range(m):
         row = batch[s]
-        costs[row] = cost_fn(z[s], Y[row], cost, out_act)
-        activate(z[s], out_act)
-        for j in range(z.shape[1]):
+        costs[row] = c_batch[s]
+        for j in range(n):
             outputs[row, j] = z[s, j]
-        output_delta(z[s], Y[row], cost, out_act, d[s])
         if sample_weight is not None:
             weight = sample_weight[row]
             costs[row] = weight * costs[row]
-            for j in range(d.shape[1]):
+            for j in range(n):
                 d[s, j] = d[s, j] * weight
-        for j in range(d.shape[1]):
+        for j in range(n):
             finite &= np.isfinite(d[s, j])
     return finite
 
@@ -277,6 +284,7 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
             n_grad = max(n_grad, sizes[l] * sizes[l + 1])
     grad = np.empty(n_grad, dtype=params.dtype)
     keys = np.zeros(mbs, dtype=np.uint64)
+    c_batch = np.empty(mbs, dtype=np.float64)
     identity = np.int64(IDENTITY)  # a variable: a constant would compile a Literal variant
     scale_full = as_dtype_of(eta / mbs, params)
     for start in range(0, n, mbs):
@@ -307,7 +315,7 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
                           acts, mbs, threads, small)
         finite = _outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y, sample_weight,
                                      batch, cost, out_act, block(deltas, layout, n_layers, m, mbs),
-                                     outputs, costs)
+                                     outputs, costs, c_batch[:m])
         if not finite:
             return False
         # A scalar of params' dtype costs an allocation: one, and one more for

@@ -9,6 +9,13 @@ from fastnn.kernels import costs
 from .conftest import COST_NAMES, codes
 
 
+def one_cost(z, y, cost, out_act):
+    """C of one sample, through the kernel's block of samples."""
+    out = np.empty(1)
+    costs.fn(z[None], y[None], np.zeros(1, dtype=np.int64), cost, out_act, out)
+    return out[0]
+
+
 @pytest.mark.parametrize("cost", COST_NAMES)
 def test_cost_matches_reference(cost):
     rng = np.random.default_rng(0)
@@ -16,7 +23,7 @@ def test_cost_matches_reference(cost):
     y = np.eye(6)[[2]]
     _, out, code = codes(cost, "sigmoid")
     expected = reference.COSTS[cost].fn(z, y, kernels.OUTPUT_OF_COST[cost])
-    assert costs.fn(z[0], y[0], code, out) == pytest.approx(expected, rel=1e-13)
+    assert one_cost(z[0], y[0], code, out) == pytest.approx(expected, rel=1e-13)
 
 
 @pytest.mark.parametrize("cost", COST_NAMES)
@@ -26,14 +33,14 @@ def test_cost_is_finite_without_warnings_for_saturated_outputs(cost):
     _, out, code = codes(cost, "sigmoid")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        ours = costs.fn(z, y, code, out)
+        ours = one_cost(z, y, code, out)
         ref = reference.COSTS[cost].fn(z[None, :], y[None, :], kernels.OUTPUT_OF_COST[cost])
     assert np.isfinite(ours) and ours == pytest.approx(ref, rel=1e-12)
 
 
 def test_cross_entropy_of_a_confidently_wrong_neuron_grows_linearly():
     # −ln σ(−1e4) = softplus(1e4) = 1e4: the cost stays finite and exact.
-    assert costs.fn(np.array([-1e4]), np.array([1.0]), costs.CROSS_ENTROPY, 0) == 1e4
+    assert one_cost(np.array([-1e4]), np.array([1.0]), costs.CROSS_ENTROPY, 0) == 1e4
 
 
 @pytest.mark.parametrize("cost", COST_NAMES)
@@ -44,7 +51,25 @@ def test_output_delta_matches_reference(cost):
         a /= a.sum()
     y = np.eye(5)[1]
     _, out_code, code = codes(cost, "sigmoid")
-    d = np.empty(5)
-    costs.delta(a, y, code, out_code, d)
+    d = np.empty((1, 5))
+    costs.delta(a[None], y[None], np.zeros(1, dtype=np.int64), code, out_code, d)
     expected = reference.COSTS[cost].delta(a, y, kernels.OUTPUT_OF_COST[cost])
-    np.testing.assert_allclose(d, expected, rtol=1e-15)
+    np.testing.assert_allclose(d[0], expected, rtol=1e-15)
+
+
+@pytest.mark.parametrize("cost", COST_NAMES)
+def test_cost_and_delta_of_a_block_take_each_sample_from_its_row_of_y(cost):
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=(4, 5))
+    Y = np.eye(5)[[0, 3, 1, 4, 2, 2]]
+    rows = np.array([5, 0, 3, 1])
+    _, out, code = codes(cost, "sigmoid")
+    block_costs = np.empty(4)
+    costs.fn(z, Y, rows, code, out, block_costs)
+    d = np.empty((4, 5))
+    costs.delta(z, Y, rows, code, out, d)
+    for s, r in enumerate(rows):
+        assert block_costs[s] == one_cost(z[s], Y[r], code, out)
+        one = np.empty((1, 5))
+        costs.delta(z[s:s + 1], Y[r:r + 1], np.zeros(1, dtype=np.int64), code, out, one)
+        np.testing.assert_array_equal(d[s], one[0])
