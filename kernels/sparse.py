@@ -22,6 +22,7 @@ from collections import namedtuple
 import numpy as np
 
 from ._jit import jit
+from .stack import STACK_LANES, stack_lanes
 from .update import regularise, update_momentum
 
 # scipy.sparse's CSR arrays: row r's non-zeros are data[indptr[r]:indptr[r + 1]]
@@ -37,6 +38,7 @@ DenseRows = namedtuple("DenseRows", "data indices indptr")
 FOLD_BELOW = 1e-6
 
 U = np.uint64
+U1 = U(1)
 
 
 # The forward sum takes this many non-zeros per pass over z's row: fewer
@@ -52,40 +54,46 @@ def weighted_inputs(csr, rows, params, w0, b0, c, z):
     """z[s] ← b¹ + c · Σ_i x_i W_i· for x = row ``rows[s]`` of the CSR matrix.
 
     W is the (n_0, n_1) block of ``params`` at ``w0``, b¹ the n_1 biases at
-    ``b0``; z is (len(rows), n_1).  The sum runs over a row padded to a
-    multiple of ``LANES`` when ``params`` has room after W: the padding reads
-    the next row (or the parameters after W), lanes that are never used, so
-    that no scalar remainder loop is left.
+    ``b0``; z is (len(rows), n_1).  The sum runs in a stack array
+    (``stack_lanes``), ``STACK_LANES`` neurons at a time, over a row padded
+    to a multiple of ``LANES`` when ``params`` has room after W: the padding
+    reads the next row (or the parameters after W), lanes that are never
+    used, so that no scalar remainder loop is left.  Offsets are unsigned:
+    no code for negative indices.
     """
     n_out = U(z.shape[1])
-    n_pad = U((z.shape[1] + LANES - 1) // LANES * LANES)
-    if U(params.shape[0]) - U(b0) < n_pad - n_out:
-        n_pad = n_out
-    acc = np.empty(n_pad, dtype=z.dtype)
-    for s in range(rows.shape[0]):
-        r = rows[s]
-        for j in range(n_pad):
-            acc[j] = 0.0
-        k = csr.indptr[r]
-        end = csr.indptr[r + 1]
-        while k + JAM <= end:
-            v0, v1, v2, v3 = csr.data[k], csr.data[k + 1], csr.data[k + 2], csr.data[k + 3]
-            r0 = U(w0) + U(csr.indices[k]) * n_out
-            r1 = U(w0) + U(csr.indices[k + 1]) * n_out
-            r2 = U(w0) + U(csr.indices[k + 2]) * n_out
-            r3 = U(w0) + U(csr.indices[k + 3]) * n_out
+    acc = stack_lanes(params)
+    for j0 in range(U(0), n_out, U(STACK_LANES)):
+        width = min(U(STACK_LANES), n_out - j0)
+        n_pad = (width + U(LANES - 1)) // U(LANES) * U(LANES)
+        if U(params.shape[0]) - U(b0) < n_pad - width:
+            n_pad = width
+        first = U(w0) + j0
+        for s in range(rows.shape[0]):
+            r = rows[s]
             for j in range(n_pad):
-                acc[j] += (v0 * params[r0 + j] + v1 * params[r1 + j]
-                           + v2 * params[r2 + j] + v3 * params[r3 + j])
-            k += JAM
-        while k < end:
-            v = csr.data[k]
-            row = U(w0) + U(csr.indices[k]) * n_out
-            for j in range(n_pad):
-                acc[j] += v * params[row + j]
-            k += 1
-        for j in range(n_out):
-            z[s, j] = params[b0 + j] + c * acc[j]
+                acc[j] = 0.0
+            k = U(csr.indptr[r])
+            end = U(csr.indptr[r + 1])
+            while k + U(JAM) <= end:
+                v0, v1 = csr.data[k], csr.data[k + U(1)]
+                v2, v3 = csr.data[k + U(2)], csr.data[k + U(3)]
+                r0 = first + U(csr.indices[k]) * n_out
+                r1 = first + U(csr.indices[k + U(1)]) * n_out
+                r2 = first + U(csr.indices[k + U(2)]) * n_out
+                r3 = first + U(csr.indices[k + U(3)]) * n_out
+                for j in range(n_pad):
+                    acc[j] += (v0 * params[r0 + j] + v1 * params[r1 + j]
+                               + v2 * params[r2 + j] + v3 * params[r3 + j])
+                k += U(JAM)
+            while k < end:
+                v = csr.data[k]
+                row = first + U(csr.indices[k]) * n_out
+                for j in range(n_pad):
+                    acc[j] += v * params[row + j]
+                k += U1
+            for j in range(width):
+                z[s, j0 + j] = params[U(b0) + j0 + j] + c * acc[j]
 
 
 @jit(from_python=False)
@@ -93,18 +101,25 @@ def add_gradient(csr, rows, d, params, w0, step, buf):
     """W_i· ← W_i· + step · Σ_s x_si δ_s· over the non-zeros x_si of the rows.
 
     ``step`` is −η/(m c) for the scaled plain update; ``buf`` is a 1-element
-    array of params' dtype, so that float32 rows are moved in float32.
+    array of params' dtype, so that float32 rows are moved in float32.  Each
+    sample's δ is copied to the stack first (``stack_lanes``): the loop
+    writing W then reads nothing it could overlap.
     """
     n_out = U(d.shape[1])
-    for s in range(rows.shape[0]):
-        r = rows[s]
-        d_s = d[s]
-        for k in range(csr.indptr[r], csr.indptr[r + 1]):
-            buf[0] = step * csr.data[k]
-            f = buf[0]
-            row = U(w0) + U(csr.indices[k]) * n_out
-            for j in range(n_out):
-                params[row + j] += f * d_s[j]
+    d_s = stack_lanes(params)
+    for j0 in range(U(0), n_out, U(STACK_LANES)):
+        width = min(U(STACK_LANES), n_out - j0)
+        first = U(w0) + j0
+        for s in range(rows.shape[0]):
+            r = rows[s]
+            for j in range(width):
+                d_s[j] = d[s, j0 + j]
+            for k in range(U(csr.indptr[r]), U(csr.indptr[r + 1])):
+                buf[0] = step * csr.data[k]
+                f = buf[0]
+                row = first + U(csr.indices[k]) * n_out
+                for j in range(width):
+                    params[row + j] += f * d_s[j]
 
 
 @jit(from_python=False)

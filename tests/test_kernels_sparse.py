@@ -160,3 +160,20 @@ def test_dense_rows_train_the_bits_of_the_dense_array(digits, name, dtype):
                          velocity=velocity, key=kernels.epoch_key(5, epoch), **features)
         models.append(params)
     assert np.array_equal(models[1], models[0])
+
+
+@pytest.mark.parametrize("features", [{}, {"momentum": 0.5}])
+def test_a_layer_wider_than_the_stack_array_matches_the_reference_to_1e9(sparse_digits,
+                                                                       features):
+    # Its sums run STACK_LANES neurons at a time, in two pieces here.
+    X, Y = sparse_digits
+    sizes = [64, kernels.sparse.STACK_LANES + 37, 10]
+    params, layout, net = twin_networks(sizes, seed=3)
+    velocity = np.zeros_like(params)
+    orders = _orders(len(Y))
+    for order in orders:
+        assert train(as_csr(X), Y, order, params, layout, eta=0.3, lmbda=5.0, velocity=velocity,
+                     **features)
+    net.SGD(sp.csr_matrix(X), Y, 2, 10, 0.3, 5.0, orders=orders,
+            momentum=features.get("momentum", 0.0))
+    np.testing.assert_allclose(params, pack(net.weights, net.biases), rtol=0, atol=1e-9)
