@@ -7,7 +7,9 @@ sigmoid outputs and log-likelihood with softmax outputs σ'(z^L) cancels and
 import math
 
 from ._jit import jit
+from . import vmath
 from .activations import SIGMOID, sigmoid
+from .stack import STACK_LANES, stack_lanes
 
 QUADRATIC = 0
 CROSS_ENTROPY = 1
@@ -50,16 +52,24 @@ def fn(z, Y, rows, cost, out_act, out):
     −ln softmax(z)_j = logsumexp(z) − z_j.
     """
     m, n = z.shape
+    terms = stack_lanes(out)
     for s in range(m):
         r = rows[s]
         total = 0.0
         if cost == CROSS_ENTROPY:
-            # C = −Σ y ln a + (1 − y) ln(1 − a).  softplus(±z) share ln(1 + e^−|z|):
-            # computed once, with the very arithmetic of two ``softplus`` calls.
-            for j in range(n):
-                x = z[s, j]
-                tail = math.log1p(math.exp(-abs(x)))
-                total += Y[r, j] * (max(-x, 0.0) + tail) + (1.0 - Y[r, j]) * (max(x, 0.0) + tail)
+            # C = −Σ y ln a + (1 − y) ln(1 − a).  softplus(±z) share ln(1 + e^−|z|),
+            # computed once, in ``vmath``'s arithmetic.  The terms apart from
+            # their sum (in ``terms``, on the stack): a loop with a sum in it
+            # is not vectorised.
+            for j0 in range(0, n, STACK_LANES):
+                width = min(STACK_LANES, n - j0)
+                for j in range(width):
+                    x = z[s, j0 + j]
+                    y = Y[r, j0 + j]
+                    tail = vmath.log1p_unit(vmath.exp(-abs(x)))
+                    terms[j] = y * (max(-x, 0.0) + tail) + (1.0 - y) * (max(x, 0.0) + tail)
+                for j in range(width):
+                    total += terms[j]
         elif cost == LOG_LIKELIHOOD:
             # C = −Σ y_j ln a_j
             zmax = z[s, 0]

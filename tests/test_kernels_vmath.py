@@ -27,6 +27,33 @@ def _exp(x):
     return out
 
 
+@jit()
+def _log1p_all(x, out):
+    for i in range(x.shape[0]):
+        out[i] = vmath.log1p_unit(x[i])
+
+
+def _log1p_unit(x):
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    _log1p_all(x, out)
+    return out
+
+
+def test_log1p_unit_is_within_one_ulp_of_the_c_library_on_zero_to_one():
+    rng = np.random.default_rng(1)
+    e = np.concatenate([rng.random(300_000), np.exp(-rng.uniform(0.0, 700.0, 100_000)),
+                        np.nextafter(vmath.SQRT2_M1, [0.0, 1.0]),
+                        [vmath.SQRT2_M1, 0.0, 1.0, 5e-324, 1e-300, 1e-17, 0.5]])
+    got, want = _log1p_unit(e), np.log1p(e)
+    nonzero = want != 0.0
+    assert _ulps(got[nonzero], want[nonzero]) <= 1.0 and np.all(got[~nonzero] == 0.0)
+
+
+def test_log1p_unit_keeps_nan():
+    assert np.isnan(_log1p_unit([np.nan])[0])
+
+
 def test_exp_is_within_one_ulp_of_the_c_library_over_its_normal_range():
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.uniform(vmath.EXP_MIN_NORMAL, vmath.EXP_MAX, 200_000),
