@@ -23,151 +23,24 @@ from collections import namedtuple
 import numpy as np
 
 from ._jit import jit
-from .activations import IDENTITY, SOFTMAX, activate, derivative_times
+from .activations import IDENTITY
 from .blas import gemm, small_product_limit
-from .costs import delta as output_delta
-from .costs import fn as cost_fn
-from .dropout import derivative_times_kept, sample_key
+from .dropout import sample_key
 from .forward import as_dtype_of, block, first_unit, forward_block, scratch
 from .forward import weights as weights_of
 from . import split
 from .predict import dense_or_csr
-from .prefetch import prefetch, prefetch_far
 from .readonly import read_only
+from .shared import epoch as _epoch_on_threads
 from .sparse import DenseRows, densify_rows, fold, update_first
-from .split import gradient_rows, n_row_blocks, shared, update_rows, update_rows_parallel
-from .update import L1, regularise, update_biases, update_momentum
+from .steps import ROWS_AHEAD, backpropagate, gather, outputs_and_deltas, prefetch_rows
+from .steps import update_layer
+from .update import L1, update_biases
 
 # The codes of the network and its training (ints from ``activations``,
 # ``costs`` and ``update``) and the hyperparameters (floats), as the book names them.
 Codes = namedtuple("Codes", "hidden out_act cost penalty")
 Hyper = namedtuple("Hyper", "eta lmbda momentum dropout")
-LINE = 64  # bytes in a cache line
-
-
-# The gather hints X's row this many samples ahead in the epoch's order
-# (``prefetch_far``): 1, 2 and 4 gained alike, 4 a little more at m = 100.
-ROWS_AHEAD = 4
-
-
-@jit(from_python=False)
-def _gather(X, batch, x, ahead):
-    """x[s] ← X[batch[s]]: the mini-batch's inputs as one matrix, while X's
-    row ``ahead[s]`` (``ROWS_AHEAD`` samples later) is fetched into L2.
-
-    Element by element: an array assignment would compile numba's
-    shape-mismatch error machinery, seconds of compile time for nothing.
-    """
-    n_j = x.shape[1]
-    line = LINE // X.itemsize
-    for s in range(batch.shape[0]):
-        if s < ahead.shape[0]:
-            first = ahead[s] * n_j
-            for k in range(first, first + n_j, line):
-                prefetch_far(X, k)
-        row = batch[s]
-        for j in range(n_j):
-            x[s, j] = X[row, j]
-
-
-@jit(from_python=False)
-def _prefetch_rows(csr, Y, outputs, costs, order, start, mbs):
-    """Cache hints for the mini-batch at ``start`` (the next one): its samples'
-    rows of Y, outputs and costs; from a CSR matrix its non-zeros, and the row
-    pointers of the mini-batch after it (``prefetch``).  Dense X's rows are
-    the gather's to hint (``_gather``): hinting their first lines here too
-    changed nothing (``bench.ab``, 0.97–1.02×)."""
-    n = order.shape[0]
-    n_out = Y.shape[1]
-    for s in range(start, min(n, start + mbs)):
-        row = order[s]
-        prefetch(Y, row * n_out)
-        prefetch(outputs, row * n_out)
-        prefetch(costs, row)
-        if csr is not None:
-            k = csr.indptr[row]
-            prefetch(csr.data, k)
-            prefetch(csr.indices, k)
-    if csr is not None:
-        for s in range(start + mbs, min(n, start + 2 * mbs)):
-            prefetch(csr.indptr, order[s])
-
-
-@jit(from_python=False)
-def _outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, costs, c_batch):
-    """From z^L: each sample's cost (times its weight), a^L into ``outputs``, δ^L (BP1).
-
-    The cost comes from z for numerical stability (``costs.fn``, through
-    ``c_batch``, m floats); a sample weight scales δ^L, hence ∂C/∂b = δ and
-    ∂C/∂w = a δ at every layer (``sample_weight`` None: all weigh 1).
-    Returns False if some δ^L is not finite: the epoch has diverged.
-    """
-    m, n = z.shape
-    cost_fn(z, Y, batch, cost, out_act, c_batch)
-    # σ over the whole block at once, as the hidden layers (``forward.activate_rows``).
-    if out_act != SOFTMAX:
-        activate(z.reshape(m * n), out_act)
-    if out_act == SOFTMAX:
-        for s in range(m):
-            activate(z[s], out_act)
-    output_delta(z, Y, batch, cost, out_act, d)
-    finite = True
-    for s in range(m):
-        row = batch[s]
-        costs[row] = c_batch[s]
-        for j in range(n):
-            outputs[row, j] = z[s, j]
-        if sample_weight is not None:
-            weight = sample_weight[row]
-            costs[row] = weight * costs[row]
-            for j in range(n):
-                d[s, j] = d[s, j] * weight
-        for j in range(n):
-            finite &= np.isfinite(d[s, j])
-    return finite
-
-
-@jit(from_python=False)
-def _backpropagate(d, a, code, dropout, keys, unit0):
-    """δ ← δ ⊙ σ'(z) (BP2's second half), over the whole C-contiguous block at
-    once, or row by row through the dropout masks if p > 0."""
-    m, n = d.shape
-    if dropout is None:
-        derivative_times(d.reshape(m * n), a.reshape(m * n), code)
-    if dropout is not None:
-        for s in range(m):
-            derivative_times_kept(d[s], a[s], code, keys[s], np.uint64(unit0), dropout)
-
-
-@jit(from_python=False)
-def _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale, momentum,
-                  penalty, eta_reg, grad, threads, small):
-    """w^l and b^l from the mini-batch's a^(l−1) and δ^l (BP3, BP4).
-
-    Plain SGD is one GEMM: w ← keep · w − scale · aᵀδ, keep = 1 − ηλ/n for L2
-    and 1 after L1's shrink w ← w − (ηλ/n) sgn(w) (``l1_shrink``, None for
-    L2).  Momentum (μ = ``momentum``, None without) needs the gradient on its
-    own (``grad``) to move the velocity, with ``penalty`` and ``eta_reg`` = ηλ/n.
-    A large layer's or product's update (momentum's gradient) runs in
-    ``split``'s fixed blocks of rows (``small``: ``blas.small_product_limit``),
-    the plain one on ``threads`` threads (None: one).
-    """
-    w = weights_of(params, layout, l)
-    if momentum is not None:
-        g = grad[:w.size].reshape(w.shape)
-        gradient_rows(a_prev, d, g, n_row_blocks(d.shape[0], w.shape[0], w.shape[1], small))
-        update_momentum(params, velocity, layout, l, g, penalty, eta_reg, scale, momentum)
-    else:
-        if l1_shrink is not None:
-            regularise(w.reshape(w.size), l1_shrink)
-        blocks = n_row_blocks(d.shape[0], w.shape[0], w.shape[1], small)
-        if blocks == 1:
-            gemm(True, False, -scale, a_prev, d, keep, w)
-        elif threads is None or not shared(d.shape[0], w.shape[0], w.shape[1]):
-            update_rows(a_prev, d, w, keep, scale, blocks)
-        else:
-            update_rows_parallel(a_prev, d, w, keep, scale, blocks)
-    update_biases(params, velocity, layout, l, d, scale, momentum)
 
 
 def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyper, key, n_train,
@@ -229,16 +102,18 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     rows = X if isinstance(X, DenseRows) else None
     dense, csr = dense_or_csr(X) if rows is None else (None, None)
     small = small_product_limit()
-    return _epoch(dense, csr, rows, Y, sample_weight, order, params, velocity, layout,
-                  codes.hidden, codes.out_act, codes.cost, codes.penalty, real(hyper.eta),
-                  real(eta_reg), real(1.0 if l1 else 1.0 - eta_reg),
-                  real(eta_reg) if l1 and eta_reg != 0.0 else None,
-                  real(hyper.momentum) if hyper.momentum != 0.0 else None,
-                  float(hyper.dropout) if hyper.dropout > 0.0 else None,
-                  np.uint64(key), int(mini_batch_size), outputs, costs,
-                  int(n_threads) if n_threads > 1 and _splits(layout, mini_batch_size,
-                                                              csr is not None, small) else None,
-                  np.int64(small))
+    threads = int(n_threads) if n_threads > 1 and _splits(layout, mini_batch_size,
+                                                          csr is not None, small) else None
+    # Threads that share dense input's products enter one parallel region
+    # for the whole epoch (``shared``); the same arithmetic, the same bits.
+    epoch = _epoch_on_threads if threads is not None and csr is None else _epoch
+    return epoch(dense, csr, rows, Y, sample_weight, order, params, velocity, layout,
+                 codes.hidden, codes.out_act, codes.cost, codes.penalty, real(hyper.eta),
+                 real(eta_reg), real(1.0 if l1 else 1.0 - eta_reg),
+                 real(eta_reg) if l1 and eta_reg != 0.0 else None,
+                 real(hyper.momentum) if hyper.momentum != 0.0 else None,
+                 float(hyper.dropout) if hyper.dropout > 0.0 else None,
+                 np.uint64(key), int(mini_batch_size), outputs, costs, threads, np.int64(small))
 
 
 def _splits(layout, mini_batch_size, sparse_first, small):
@@ -291,12 +166,12 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
         m = min(mbs, n - start)
         batch = order[start:start + m]
         if rows is None:
-            _prefetch_rows(csr, Y, outputs, costs, order, start + mbs, mbs)
+            prefetch_rows(csr, Y, outputs, costs, order, start + mbs, mbs)
         if rows is not None:
-            _prefetch_rows(rows, Y, outputs, costs, order, start + mbs, mbs)
+            prefetch_rows(rows, Y, outputs, costs, order, start + mbs, mbs)
         x = x_buf[:m]
         if X is not None:
-            _gather(X, batch, x, order[start + ROWS_AHEAD:start + m + ROWS_AHEAD])
+            gather(X, batch, x, order[start + ROWS_AHEAD:start + m + ROWS_AHEAD])
         if rows is not None:
             densify_rows(rows, batch, x)
         if dropout is not None:
@@ -313,7 +188,7 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
         if csr is not None:
             forward_block(None, csr, batch, c, params, layout, hidden, identity, dropout, keys,
                           acts, mbs, threads, small)
-        finite = _outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y, sample_weight,
+        finite = outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y, sample_weight,
                                      batch, cost, out_act, block(deltas, layout, n_layers, m, mbs),
                                      outputs, costs, c_batch[:m])
         if not finite:
@@ -328,15 +203,15 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
                 d_prev = block(deltas, layout, l, m, mbs)
                 # BP2 with w^(l+1) as it was: before its update below.
                 gemm(False, True, 1.0, d, weights_of(params, layout, l), 0.0, d_prev)
-                _backpropagate(d_prev, a_prev, hidden, dropout, keys, first_unit(sizes, l))
-                _update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale,
+                backpropagate(d_prev, a_prev, hidden, dropout, keys, first_unit(sizes, l))
+                update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale,
                               momentum, penalty, eta_reg, grad, threads, small)
             else:
                 if X is not None:
-                    _update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
+                    update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
                                   momentum, penalty, eta_reg, grad, threads, small)
                 if rows is not None:
-                    _update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
+                    update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
                                   momentum, penalty, eta_reg, grad, threads, small)
                 if csr is not None:
                     c = update_first(csr, batch, d, params, velocity, layout, c, keep, scale,

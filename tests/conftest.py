@@ -17,19 +17,22 @@ ACTIVATION_NAMES = sorted(kernels.HIDDEN_ACTIVATIONS)
 
 @pytest.fixture
 def epoch_calls(monkeypatch):
-    """The arguments of every call of the compiled epoch (``kernels.sgd._epoch``),
-    recorded as fits make them."""
+    """The arguments of every call of the compiled epoch (``kernels.sgd._epoch``,
+    or ``kernels.shared.epoch`` with the same arguments when threads share
+    dense input's products), recorded as fits make them."""
     from fastnn.kernels import sgd
 
     calls = []
-    epoch = sgd._epoch
+    for name in ("_epoch", "_epoch_on_threads"):
+        monkeypatch.setattr(sgd, name, _spy(getattr(sgd, name), calls))
+    return calls
 
+
+def _spy(epoch, calls):
     def spy(*args):
         calls.append(args)
         return epoch(*args)
-
-    monkeypatch.setattr(sgd, "_epoch", spy)
-    return calls
+    return spy
 
 
 @pytest.fixture(scope="session")

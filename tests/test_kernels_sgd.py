@@ -107,8 +107,9 @@ FEATURES = {
 }
 
 
-def _run_features(X, Y, sizes, features, mini_batch_size=10, epochs=2):
-    """``epochs`` kernel epochs and the reference's, drawing from twin generators."""
+def _run_features(X, Y, sizes, features, mini_batch_size=10, epochs=2, n_threads=1):
+    """``epochs`` kernel epochs (on ``n_threads``) and the reference's, drawing
+    from twin generators."""
     features = dict(features)
     weights = (np.random.default_rng(9).random(len(X)) + 0.5) if features.pop("weighted",
                                                                               False) else None
@@ -119,7 +120,7 @@ def _run_features(X, Y, sizes, features, mini_batch_size=10, epochs=2):
         order = rng.permutation(len(X))
         key = kernels.epoch_key(int(rng.integers(2 ** 63)), epoch)
         assert train(X, Y, order, params, layout, eta=0.3, mini_batch_size=mini_batch_size,
-                     sample_weight=weights, velocity=velocity, key=key,
+                     sample_weight=weights, velocity=velocity, key=key, n_threads=n_threads,
                      **features)
     net.SGD(X, Y, epochs, mini_batch_size, 0.3, rng=np.random.default_rng(7),
             sample_weight=weights, **features)

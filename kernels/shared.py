@@ -1,0 +1,263 @@
+"""The epoch on several threads: ONE parallel region for the whole epoch.
+
+``sgd._epoch`` on threads opens a parallel region for each large product,
+two per mini-batch; under numba's TBB layer a region's workers wake late
+(bench/ANALYSIS.md item 4), and the second core sat idle for most blocks.
+Here the threads enter once and take the epoch's work in order, in numbered
+pieces ("tickets", ``atomic.fetch_add``): per mini-batch the gather (in
+blocks of samples), each layer's forward product and σ (in ``split``'s
+blocks of samples, or whole), the output pass, and from the last layer down
+BP2 and the update (in ``split``'s blocks of w's rows, or whole).  A piece
+starts once every piece of the steps before it is done (a count of done
+pieces, ``atomic.load``): a thread that holds a piece never waits on one that
+nobody holds, so one thread alone (or a pool that runs the region's two
+iterations one after the other) simply takes every piece in turn.  Every
+piece is the same arithmetic as in ``sgd._epoch`` on one thread — the same
+GEMM per block, σ element by element — so the model is bitwise the same
+for any thread count.
+
+Dense X (or ``DenseRows``) only: a sparse first layer keeps ``sgd._epoch``.
+"""
+import numpy as np
+from numba import prange
+
+from . import atomic
+from ._jit import jit
+from .activations import IDENTITY
+from .blas import gemm
+from .dropout import sample_key
+from .forward import activate_rows, as_dtype_of, block, first_unit, scratch, weighted_inputs
+from .forward import weights as weights_of
+from .readonly import read_only
+from .sparse import densify_rows
+from .split import N_BLOCKS, SPLIT_MIN_BATCH, n_blocks, n_row_blocks, shared
+from .steps import ROWS_AHEAD, backpropagate, gather, outputs_and_deltas, prefetch_rows
+from .steps import update_layer
+from .update import regularise, update_biases
+
+# Counters shared by the threads: the next ticket, the pieces done, a failure flag.
+NEXT, DONE, FAILED = 0, 1, 2
+# A thread waiting for the pieces before its own spins this many times (tens
+# of µs: a piece of a small step), then yields its core at every look.
+SPINS = 1000
+
+
+@jit()
+def plan(sizes, m, small, whole_update):
+    """Pieces per step for a mini-batch of m samples: the gather, the forward
+    pass of each layer, the output pass, then for l = L−1 … 0 BP2 (l > 0) and
+    the update of layer l.  A product runs in blocks only where threads would
+    share it in ``sgd._epoch`` (``split.shared``); ``whole_update`` ≠ 0
+    (momentum) keeps every update whole."""
+    n_layers = sizes.shape[0] - 1
+    steps = np.ones(3 * n_layers + 1, dtype=np.int64)
+    steps[0] = N_BLOCKS if m >= SPLIT_MIN_BATCH else 1
+    for l in range(n_layers):
+        if shared(m, sizes[l], sizes[l + 1]):
+            steps[1 + l] = n_blocks(m, sizes[l], sizes[l + 1], small)
+    k = n_layers + 2
+    for l in range(n_layers - 1, -1, -1):
+        if l > 0:
+            k += 1  # BP2: one piece
+        if whole_update == 0 and shared(m, sizes[l], sizes[l + 1]):
+            steps[k] = n_row_blocks(m, sizes[l], sizes[l + 1], small)
+        k += 1
+    return steps
+
+
+@jit(from_python=False)
+def _bounds(k, blocks, n):
+    return k * n // blocks, (k + 1) * n // blocks
+
+
+@jit(from_python=False)
+def _locate(ticket, per_batch, steps, steps_last, n_full):
+    """(mini-batch, step, piece within the step, first ticket of the step)."""
+    batch = min(ticket // per_batch, n_full)
+    within = ticket - batch * per_batch
+    table = steps if batch < n_full else steps_last
+    step = 0
+    while within >= table[step]:
+        within -= table[step]
+        step += 1
+    return batch, step, within, ticket - within
+
+
+@jit(from_python=False)
+def _gather_piece(X, rows, Y, order, outputs, costs, key, dropout, keys, x_buf, start, m, mbs,
+                  k, pieces):
+    """Rows s0 … s1 − 1 of the mini-batch's x (``steps.gather`` or, from a
+    ``DenseRows`` matrix, ``sparse.densify_rows``) and their dropout keys;
+    piece 0 also hints the next mini-batch's rows of Y and the monitors."""
+    s0, s1 = _bounds(k, pieces, m)
+    batch = order[start:start + m]
+    if k == 0:
+        if X is not None:
+            prefetch_rows(None, Y, outputs, costs, order, start + mbs, mbs)
+        if rows is not None:
+            prefetch_rows(rows, Y, outputs, costs, order, start + mbs, mbs)
+    x = x_buf[:m]
+    if X is not None:
+        ahead = start + ROWS_AHEAD
+        gather(X, batch[s0:s1], x[s0:s1], order[ahead + s0:ahead + s1])
+    if rows is not None:
+        densify_rows(rows, batch[s0:s1], x[s0:s1])
+    if dropout is not None:
+        for s in range(s0, s1):
+            keys[s] = sample_key(key, batch[s])
+
+
+@jit(from_python=False)
+def _forward_piece(params, layout, l, hidden, dropout, keys, x_buf, acts, m, mbs, k, pieces,
+                   small):
+    """Layer l's z = a w + b and a = σ(z) (z^L left as it is) for piece k of
+    ``pieces`` blocks of samples: the whole layer as ``forward.weighted_inputs``
+    computes it on one thread, or one of ``split.n_blocks``'s blocks."""
+    sizes, w_off, b_off, a_off = layout
+    last = l == sizes.shape[0] - 2
+    code = IDENTITY if last else hidden
+    z = block(acts, layout, l + 1, m, mbs)
+    if l == 0:
+        a_prev = read_only(x_buf[:m])
+    else:
+        a_prev = read_only(block(acts, layout, l, m, mbs))
+    if pieces == 1:
+        weighted_inputs(a_prev, params, layout, l, z, None, small)
+        activate_rows(z, code, dropout, keys, first_unit(sizes, l + 1), not last)
+    else:
+        s0, s1 = _bounds(k, pieces, m)
+        zk = z[s0:s1]
+        for s in range(s1 - s0):
+            for j in range(zk.shape[1]):
+                zk[s, j] = params[b_off[l] + j]
+        gemm(False, False, 1.0, a_prev[s0:s1], weights_of(params, layout, l), 1.0, zk)
+        activate_rows(zk, code, dropout, keys[s0:s1], first_unit(sizes, l + 1), not last)
+
+
+@jit(from_python=False)
+def _update_piece(params, velocity, layout, l, hidden, penalty, eta_reg, keep, l1_shrink,
+                  momentum, dropout, keys, scale, grad, x_buf, acts, deltas, m, mbs, k, pieces,
+                  small, backward):
+    """BP2 down to layer l (``backward``), or the update of layer l's weights
+    and biases: whole (``steps.update_layer`` on one thread) or block k of
+    ``split.n_row_blocks``'s blocks of w's rows, the biases with block 0."""
+    sizes = layout[0]
+    d = block(deltas, layout, l + 1, m, mbs)
+    if backward:
+        # BP2 with w^(l+1) as it was: before its update, the next step.
+        d_prev = block(deltas, layout, l, m, mbs)
+        gemm(False, True, 1.0, d, weights_of(params, layout, l), 0.0, d_prev)
+        backpropagate(d_prev, block(acts, layout, l, m, mbs), hidden, dropout, keys,
+                      first_unit(sizes, l))
+        return
+    if l == 0:
+        a_prev = x_buf[:m]
+    else:
+        a_prev = block(acts, layout, l, m, mbs)
+    if pieces == 1:
+        update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale, momentum,
+                     penalty, eta_reg, grad, None, small)
+    else:
+        w = weights_of(params, layout, l)
+        i0, i1 = _bounds(k, pieces, w.shape[0])
+        wk = w[i0:i1]
+        if l1_shrink is not None:
+            regularise(wk.reshape(wk.size), l1_shrink)
+        gemm(True, False, -scale, a_prev[:, i0:i1], d, keep, wk)
+        if k == 0:
+            update_biases(params, velocity, layout, l, d, scale, momentum)
+
+
+@jit(from_python=False)
+def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
+          penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
+          small, x_buf, acts, deltas, grad, keys, c_batch, scale_full, steps, steps_last,
+          counters):
+    """One thread's share of the epoch: tickets in order until none is left."""
+    sizes = layout[0]
+    n_layers = sizes.shape[0] - 1
+    n = order.shape[0]
+    n_full = n // mbs
+    per_batch = 0
+    for k in range(steps.shape[0]):
+        per_batch += steps[k]
+    total = n_full * per_batch
+    if n_full * mbs < n:
+        for k in range(steps_last.shape[0]):
+            total += steps_last[k]
+    while True:
+        ticket = atomic.fetch_add(counters, NEXT, 1)
+        if ticket >= total:
+            return
+        b, step, k, first = _locate(ticket, per_batch, steps, steps_last, n_full)
+        spins = 0
+        while atomic.load(counters, DONE) < first:
+            if spins < SPINS:
+                atomic.pause()
+                spins += 1
+            else:
+                atomic.yield_thread()
+        if atomic.load(counters, FAILED) == 0:
+            start = b * mbs
+            m = min(mbs, n - start)
+            pieces = steps[step] if b < n_full else steps_last[step]
+            if step == 0:
+                _gather_piece(X, rows, Y, order, outputs, costs, key, dropout, keys, x_buf, start,
+                              m, mbs, k, pieces)
+            elif step <= n_layers:
+                _forward_piece(params, layout, step - 1, hidden, dropout, keys, x_buf, acts, m,
+                               mbs, k, pieces, small)
+            elif step == n_layers + 1:
+                if not outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y,
+                                          sample_weight, order[start:start + m], cost, out_act,
+                                          block(deltas, layout, n_layers, m, mbs), outputs,
+                                          costs, c_batch[:m]):
+                    atomic.fetch_add(counters, FAILED, 1)
+            else:
+                # From the last layer down: BP2 to layer l (l > 0), then l's update.
+                r = step - n_layers - 2
+                l = n_layers - 1 - r // 2
+                scale = scale_full if m == mbs else as_dtype_of(eta / m, params)
+                _update_piece(params, velocity, layout, l, hidden, penalty, eta_reg, keep,
+                              l1_shrink, momentum, dropout, keys, scale, grad, x_buf, acts,
+                              deltas, m, mbs, k, pieces, small, r % 2 == 0 and l > 0)
+        atomic.fetch_add(counters, DONE, 1)
+
+
+@jit(parallel=True)
+def epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
+          penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
+          threads, small):
+    """``sgd._epoch`` for dense X (``csr`` None) on ``threads`` threads: one
+    parallel region, ``_work`` on each thread.  False if a δ^L or a weight is
+    not finite."""
+    sizes = layout[0]
+    n_layers = sizes.shape[0] - 1
+    n = order.shape[0]
+    x_buf = np.empty((mbs, sizes[0]), dtype=params.dtype)
+    acts = scratch(layout, mbs, params)
+    deltas = scratch(layout, mbs, params)
+    n_grad = 0
+    whole_update = np.int64(0)  # not a constant: it would compile a Literal variant of ``plan``
+    if momentum is not None:
+        whole_update = np.int64(1)
+        for l in range(n_layers):
+            n_grad = max(n_grad, sizes[l] * sizes[l + 1])
+    grad = np.empty(n_grad, dtype=params.dtype)
+    keys = np.zeros(mbs, dtype=np.uint64)
+    c_batch = np.empty(mbs, dtype=np.float64)
+    steps = plan(sizes, mbs, small, whole_update)
+    steps_last = plan(sizes, max(n % mbs, 1), small, whole_update)
+    counters = np.zeros(3, dtype=np.int64)
+    scale_full = as_dtype_of(eta / mbs, params)
+    for _ in prange(threads):
+        _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
+              penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
+              small, x_buf, acts, deltas, grad, keys, c_batch, scale_full, steps, steps_last,
+              counters)
+    if counters[FAILED] != 0:
+        return False
+    for k in range(params.shape[0]):
+        if not np.isfinite(params[k]):
+            return False
+    return True

@@ -1,0 +1,104 @@
+"""``kernels.shared``: the epoch on several threads in one parallel region,
+pieces taken in order by whichever thread is free — the reference's model,
+and bitwise the one-thread model, however the pieces fall."""
+import numpy as np
+import pytest
+
+from fastnn import kernels
+from fastnn.estimators import _threads
+from fastnn.kernels import shared
+
+from .conftest import as_csr, one_hot, train, twin_networks
+from .test_kernels_sgd import FEATURES, _run_features
+
+# A layer whose products threads share (``split.shared``) at m = 64.
+SIZES = [64, 1000, 10]
+
+
+@pytest.fixture(scope="module")
+def data(digits):
+    """250 digits: three mini-batches of 64 and a last one of 58."""
+    X, y = digits
+    return np.ascontiguousarray(X[:250]), one_hot(y[:250], 10)
+
+
+def _epochs(X, Y, n_threads, numba_threads=None, options=None, epochs=2):
+    options = dict(options or {})
+    weights = (np.random.default_rng(9).random(len(Y)) + 0.5) if options.pop("weighted",
+                                                                           False) else None
+    params, layout, _ = twin_networks(SIZES, seed=3)
+    velocity = np.zeros_like(params)
+    outputs = np.empty((len(Y), SIZES[-1]))
+    costs = np.empty(len(Y))
+    for epoch in range(epochs):
+        order = np.random.default_rng(epoch).permutation(len(Y))
+        codes = kernels.Codes(kernels.HIDDEN_ACTIVATIONS["sigmoid"],
+                              kernels.OUTPUT_ACTIVATIONS["sigmoid"],
+                              kernels.COSTS["cross_entropy"],
+                              kernels.PENALTIES[options.get("penalty", "l2")])
+        hyper = kernels.Hyper(0.3, options.get("lmbda", 1.0), options.get("momentum", 0.0),
+                              options.get("dropout", 0.0))
+        with _threads.numba_threads(numba_threads or n_threads), _threads.blas_threads(1):
+            assert kernels.train_epoch(
+                X, Y, np.ones(len(Y)) if weights is None else weights, order, params, velocity,
+                layout, codes, hyper, kernels.epoch_key(5, epoch), len(Y), 64, outputs, costs,
+                n_threads)
+    return params, outputs, costs
+
+
+def test_shared_epochs_with_every_option_match_the_reference_to_1e9(data):
+    # Momentum, L1, dropout and sample weights at once: one compiled variant.
+    X, Y = data
+    ours, theirs = _run_features(X, Y, SIZES, FEATURES["everything"], mini_batch_size=64,
+                                 n_threads=2)
+    np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-9)
+
+
+def test_a_shared_epoch_trains_the_bits_of_one_thread_with_every_option_and_a_short_last_batch(
+        data):
+    X, Y = data
+    options = FEATURES["everything"]
+    one = _epochs(X, Y, 1, options=options)
+    two = _epochs(X, Y, 2, options=options)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_one_thread_alone_in_the_shared_epoch_takes_every_piece_in_turn(data):
+    # Two iterations of the region on numba's one thread: one after the
+    # other, the first takes all the pieces, and nothing waits for ever.
+    X, Y = data
+    one = _epochs(X, Y, 1)
+    alone = _epochs(X, Y, 2, numba_threads=1)
+    for a, b in zip(one, alone):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_shared_epoch_that_produces_nan_stops_and_reports_it(data):
+    X, Y = data
+    params, layout, _ = twin_networks(SIZES, seed=3)
+    params[-1] = np.nan  # an output bias: every δ^L becomes NaN
+    assert not train(X, Y, np.arange(len(Y)), params, layout, mini_batch_size=64, n_threads=2)
+
+
+def test_dense_rows_on_two_threads_train_the_bits_of_the_array_on_one(data):
+    X, Y = data
+    rows = kernels.DenseRows(*as_csr(X))
+    runs = []
+    for inputs, n_threads in ((X, 1), (rows, 2)):
+        params, layout, _ = twin_networks(SIZES, seed=3)
+        assert train(inputs, Y, np.random.default_rng(1).permutation(len(Y)), params, layout,
+                     lmbda=1.0, mini_batch_size=64, n_threads=n_threads)
+        runs.append(params)
+    np.testing.assert_array_equal(*runs)
+
+
+def test_the_plan_cuts_only_the_products_threads_share():
+    sizes = np.array(SIZES, dtype=np.int64)
+    # gather, forward of both layers, the output pass, BP2 to layer 1, the
+    # update of layer 2, the update of layer 1.
+    steps = shared.plan(sizes, 64, 1_000_000, 0)
+    assert len(steps) == 7 and steps[0] == 2 and steps[1] > 1 and steps[6] > 1
+    assert list(steps[2:6]) == [1, 1, 1, 1]
+    assert shared.plan(sizes, 64, 1_000_000, 1)[6] == 1  # momentum: updates whole
+    assert list(shared.plan(sizes, 10, 1_000_000, 0)) == [1] * 7  # too small to share
