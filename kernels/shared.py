@@ -1,32 +1,35 @@
-"""The epoch on several threads: ONE parallel region for the whole epoch.
+"""The epoch on several threads, entered once per epoch.
 
-``sgd._epoch`` on threads opens a parallel region for each large product,
-two per mini-batch; under numba's TBB layer a region's workers wake late
-(bench/ANALYSIS.md item 4), and the second core sat idle for most blocks.
-Here the threads enter once and take the epoch's work in order, in numbered
-pieces ("tickets", ``atomic.fetch_add``): per mini-batch the gather (in
-blocks of samples), each layer's forward product and σ (in ``split``'s
-blocks of samples, or whole), the output pass, and from the last layer down
-BP2 and the update (in ``split``'s blocks of w's rows, or whole).  A piece
-starts once every piece of the steps before it is done (a count of done
-pieces, ``atomic.load``): a thread that holds a piece never waits on one that
-nobody holds, so one thread alone (or a pool that runs the region's two
-iterations one after the other) simply takes every piece in turn.  Every
-piece is the same arithmetic as in ``sgd._epoch`` on one thread — the same
-GEMM per block, σ element by element — so the model is bitwise the same
-for any thread count.
+``sgd._epoch`` on threads opens a numba parallel region for each large
+product, two per mini-batch, and under numba's TBB layer a region's worker
+woke late each time, so the second core took few blocks (bench/ANALYSIS.md
+item 4).  Here the caller's thread and ``threads − 1`` helpers (plain Python
+threads, each running the compiled ``_work`` without the GIL; one numba
+region for the whole epoch compiled ~4.5 s more) take the epoch's work in
+order, in numbered pieces ("tickets", ``atomic.fetch_add``): per mini-batch
+the gather (in blocks of samples), each layer's forward product and σ (in
+``split``'s blocks of samples, or whole), the output pass, and from the
+last layer down BP2 and the update (in ``split``'s blocks of w's rows, or
+whole).  A piece starts once every piece of the steps before it is done (a
+count of done pieces, ``atomic.load``): a thread that holds a piece never
+waits on one that nobody holds, so a thread alone — a helper that starts
+late finds nothing left — simply takes every piece in turn.  Every piece is
+the same arithmetic as in ``sgd._epoch`` on one thread — the same GEMM per
+block, σ element by element — so the model is bitwise the same for any
+thread count.
 
 Dense X (or ``DenseRows``) only: a sparse first layer keeps ``sgd._epoch``.
 """
+import threading
+
 import numpy as np
-from numba import prange
 
 from . import atomic
 from ._jit import jit
 from .activations import IDENTITY
 from .blas import gemm
 from .dropout import sample_key
-from .forward import activate_rows, as_dtype_of, block, first_unit, scratch, weighted_inputs
+from .forward import activate_rows, as_dtype_of, block, first_unit, weighted_inputs
 from .forward import weights as weights_of
 from .readonly import read_only
 from .sparse import densify_rows
@@ -168,7 +171,7 @@ def _update_piece(params, velocity, layout, l, hidden, penalty, eta_reg, keep, l
             update_biases(params, velocity, layout, l, d, scale, momentum)
 
 
-@jit(from_python=False)
+@jit()
 def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
           penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
           small, x_buf, acts, deltas, grad, keys, c_batch, scale_full, steps, steps_last,
@@ -191,7 +194,8 @@ def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, ou
             return
         b, step, k, first = _locate(ticket, per_batch, steps, steps_last, n_full)
         spins = 0
-        while atomic.load(counters, DONE) < first:
+        # A failure anywhere makes every piece left a no-op: nothing to wait for.
+        while atomic.load(counters, DONE) < first and atomic.load(counters, FAILED) == 0:
             if spins < SPINS:
                 atomic.pause()
                 spins += 1
@@ -224,40 +228,52 @@ def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, ou
         atomic.fetch_add(counters, DONE, 1)
 
 
-@jit(parallel=True)
 def epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
           penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
           threads, small):
-    """``sgd._epoch`` for dense X (``csr`` None) on ``threads`` threads: one
-    parallel region, ``_work`` on each thread.  False if a δ^L or a weight is
-    not finite."""
+    """``sgd._epoch`` for dense X (``csr`` None) on ``threads`` threads: the
+    caller's and ``threads − 1`` helpers, each running ``_work`` (compiled,
+    without the GIL) until the epoch's pieces are gone.  False if a δ^L or a
+    weight is not finite.
+
+    Plain Python threads, not a numba parallel region: the region's
+    machinery compiled ~4.5 s more, and needs no threading layer this way.
+    """
     sizes = layout[0]
-    n_layers = sizes.shape[0] - 1
     n = order.shape[0]
-    x_buf = np.empty((mbs, sizes[0]), dtype=params.dtype)
-    acts = scratch(layout, mbs, params)
-    deltas = scratch(layout, mbs, params)
-    n_grad = 0
-    whole_update = np.int64(0)  # not a constant: it would compile a Literal variant of ``plan``
-    if momentum is not None:
-        whole_update = np.int64(1)
-        for l in range(n_layers):
-            n_grad = max(n_grad, sizes[l] * sizes[l + 1])
-    grad = np.empty(n_grad, dtype=params.dtype)
-    keys = np.zeros(mbs, dtype=np.uint64)
-    c_batch = np.empty(mbs, dtype=np.float64)
-    steps = plan(sizes, mbs, small, whole_update)
-    steps_last = plan(sizes, max(n % mbs, 1), small, whole_update)
-    counters = np.zeros(3, dtype=np.int64)
-    scale_full = as_dtype_of(eta / mbs, params)
-    for _ in prange(threads):
-        _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
-              penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
-              small, x_buf, acts, deltas, grad, keys, c_batch, scale_full, steps, steps_last,
-              counters)
-    if counters[FAILED] != 0:
-        return False
-    for k in range(params.shape[0]):
-        if not np.isfinite(params[k]):
-            return False
-    return True
+    whole_update = np.int64(momentum is not None)
+    widest = max(int(sizes[l] * sizes[l + 1]) for l in range(sizes.shape[0] - 1))
+    work = (X, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
+            penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
+            small, np.empty((mbs, int(sizes[0])), dtype=params.dtype),
+            np.zeros(mbs * int(sizes[1:].sum()), dtype=params.dtype),
+            np.zeros(mbs * int(sizes[1:].sum()), dtype=params.dtype),
+            np.empty(widest if momentum is not None else 0, dtype=params.dtype),
+            np.zeros(mbs, dtype=np.uint64), np.empty(mbs, dtype=np.float64),
+            params.dtype.type(float(eta) / mbs), plan(sizes, mbs, small, whole_update),
+            plan(sizes, max(n % mbs, 1), small, whole_update), np.zeros(3, dtype=np.int64))
+    counters = work[-1]
+    failures = []
+
+    def helper():
+        try:
+            _work(*work)
+        except BaseException as error:  # never leave the other thread waiting on a lost piece
+            counters[FAILED] = 1
+            failures.append(error)
+
+    helpers = [threading.Thread(target=helper, name=f"fastnn-epoch-{k}", daemon=True)
+               for k in range(1, int(threads))]
+    for thread in helpers:
+        thread.start()
+    try:
+        _work(*work)
+    except BaseException:
+        counters[FAILED] = 1
+        raise
+    finally:
+        for thread in helpers:
+            thread.join()
+    if failures:
+        raise failures[0]
+    return bool(counters[FAILED] == 0 and np.isfinite(params).all())

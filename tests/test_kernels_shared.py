@@ -1,6 +1,6 @@
-"""``kernels.shared``: the epoch on several threads in one parallel region,
-pieces taken in order by whichever thread is free — the reference's model,
-and bitwise the one-thread model, however the pieces fall."""
+"""``kernels.shared``: the epoch on several threads entered once, pieces taken
+in order by whichever thread is free — the reference's model, and bitwise
+the one-thread model, however the pieces fall."""
 import numpy as np
 import pytest
 
@@ -22,7 +22,7 @@ def data(digits):
     return np.ascontiguousarray(X[:250]), one_hot(y[:250], 10)
 
 
-def _epochs(X, Y, n_threads, numba_threads=None, options=None, epochs=2):
+def _epochs(X, Y, n_threads, options=None, epochs=2):
     options = dict(options or {})
     weights = (np.random.default_rng(9).random(len(Y)) + 0.5) if options.pop("weighted",
                                                                            False) else None
@@ -38,7 +38,7 @@ def _epochs(X, Y, n_threads, numba_threads=None, options=None, epochs=2):
                               kernels.PENALTIES[options.get("penalty", "l2")])
         hyper = kernels.Hyper(0.3, options.get("lmbda", 1.0), options.get("momentum", 0.0),
                               options.get("dropout", 0.0))
-        with _threads.numba_threads(numba_threads or n_threads), _threads.blas_threads(1):
+        with _threads.blas_threads(1):
             assert kernels.train_epoch(
                 X, Y, np.ones(len(Y)) if weights is None else weights, order, params, velocity,
                 layout, codes, hyper, kernels.epoch_key(5, epoch), len(Y), 64, outputs, costs,
@@ -64,12 +64,26 @@ def test_a_shared_epoch_trains_the_bits_of_one_thread_with_every_option_and_a_sh
         np.testing.assert_array_equal(a, b)
 
 
-def test_one_thread_alone_in_the_shared_epoch_takes_every_piece_in_turn(data):
-    # Two iterations of the region on numba's one thread: one after the
-    # other, the first takes all the pieces, and nothing waits for ever.
+class _LateThread:
+    """A helper thread that starts only when it is joined: after the caller's
+    thread has taken every piece."""
+
+    def __init__(self, target, name, daemon):
+        self.target = target
+
+    def start(self):
+        pass
+
+    def join(self):
+        self.target()
+
+
+def test_a_helper_that_starts_late_finds_the_epoch_done_and_the_bits_are_the_same(data,
+                                                                                  monkeypatch):
     X, Y = data
     one = _epochs(X, Y, 1)
-    alone = _epochs(X, Y, 2, numba_threads=1)
+    monkeypatch.setattr(shared.threading, "Thread", _LateThread)
+    alone = _epochs(X, Y, 2)
     for a, b in zip(one, alone):
         np.testing.assert_array_equal(a, b)
 
@@ -102,3 +116,19 @@ def test_the_plan_cuts_only_the_products_threads_share():
     assert list(steps[2:6]) == [1, 1, 1, 1]
     assert shared.plan(sizes, 64, 1_000_000, 1)[6] == 1  # momentum: updates whole
     assert list(shared.plan(sizes, 10, 1_000_000, 0)) == [1] * 7  # too small to share
+
+
+def test_an_error_in_a_helper_thread_reaches_the_caller(data,
+                                                                               monkeypatch):
+    X, Y = data
+    work = shared._work
+
+    def failing(*args):
+        if shared.threading.current_thread() is not shared.threading.main_thread():
+            raise RuntimeError("helper failed")
+        return work(*args)
+
+    monkeypatch.setattr(shared, "_work", failing)
+    params, layout, _ = twin_networks(SIZES, seed=3)
+    with pytest.raises(RuntimeError, match="helper failed"):
+        train(X, Y, np.arange(len(Y)), params, layout, mini_batch_size=64, n_threads=2)
