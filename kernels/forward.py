@@ -116,7 +116,7 @@ def weighted_inputs(a_prev, params, layout, l, z, threads, small):
     blocks = n_blocks(z.shape[0], sizes[l], sizes[l + 1], small)
     if blocks == 1:
         gemm(False, False, 1.0, a_prev, w, 1.0, z)
-    elif threads is None or not shared(z.shape[0], sizes[l], sizes[l + 1]):
+    elif threads is None or not shared(z.shape[0], sizes[l], sizes[l + 1], params.itemsize):
         product_rows(a_prev, w, z, blocks)
     else:
         product_rows_parallel(a_prev, w, z, blocks)

@@ -102,8 +102,8 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     rows = X if isinstance(X, DenseRows) else None
     dense, csr = dense_or_csr(X) if rows is None else (None, None)
     small = small_product_limit()
-    threads = int(n_threads) if n_threads > 1 and _splits(layout, mini_batch_size,
-                                                          csr is not None, small) else None
+    threads = int(n_threads) if n_threads > 1 and _splits(
+        layout, mini_batch_size, csr is not None, small, params.itemsize) else None
     # Threads that share dense input's products enter one parallel region
     # for the whole epoch (``shared``); the same arithmetic, the same bits.
     epoch = _epoch_on_threads if threads is not None and csr is None else _epoch
@@ -116,7 +116,7 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
                  np.uint64(key), int(mini_batch_size), outputs, costs, threads, np.int64(small))
 
 
-def _splits(layout, mini_batch_size, sparse_first, small):
+def _splits(layout, mini_batch_size, sparse_first, small, itemsize):
     """Whether any dense layer's products split into blocks that threads share
     (``split.n_blocks``, ``split.n_row_blocks``, ``split.shared``; a sparse
     first layer never splits): only then do threads have work, and only then
@@ -125,7 +125,7 @@ def _splits(layout, mini_batch_size, sparse_first, small):
     m = int(mini_batch_size)
     return any(max(split.n_blocks(m, int(a), int(b), int(small)),
                    split.n_row_blocks(m, int(a), int(b), int(small))) > 1
-               and split.shared(m, int(a), int(b))
+               and split.shared(m, int(a), int(b), int(itemsize))
                for a, b in list(zip(sizes[:-1], sizes[1:]))[int(sparse_first):])
 
 

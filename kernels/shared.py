@@ -46,7 +46,7 @@ SPINS = 1000
 
 
 @jit()
-def plan(sizes, m, small, whole_update):
+def plan(sizes, m, small, whole_update, itemsize):
     """Pieces per step for a mini-batch of m samples: the gather, the forward
     pass of each layer, the output pass, then for l = L−1 … 0 BP2 (l > 0) and
     the update of layer l.  A product runs in blocks only where threads would
@@ -56,13 +56,13 @@ def plan(sizes, m, small, whole_update):
     steps = np.ones(3 * n_layers + 1, dtype=np.int64)
     steps[0] = N_BLOCKS if m >= SPLIT_MIN_BATCH else 1
     for l in range(n_layers):
-        if shared(m, sizes[l], sizes[l + 1]):
+        if shared(m, sizes[l], sizes[l + 1], itemsize):
             steps[1 + l] = n_blocks(m, sizes[l], sizes[l + 1], small)
     k = n_layers + 2
     for l in range(n_layers - 1, -1, -1):
         if l > 0:
             k += 1  # BP2: one piece
-        if whole_update == 0 and shared(m, sizes[l], sizes[l + 1]):
+        if whole_update == 0 and shared(m, sizes[l], sizes[l + 1], itemsize):
             steps[k] = n_row_blocks(m, sizes[l], sizes[l + 1], small)
         k += 1
     return steps
@@ -250,8 +250,10 @@ def epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidde
             np.zeros(mbs * int(sizes[1:].sum()), dtype=params.dtype),
             np.empty(widest if momentum is not None else 0, dtype=params.dtype),
             np.zeros(mbs, dtype=np.uint64), np.empty(mbs, dtype=np.float64),
-            params.dtype.type(float(eta) / mbs), plan(sizes, mbs, small, whole_update),
-            plan(sizes, max(n % mbs, 1), small, whole_update), np.zeros(3, dtype=np.int64))
+            params.dtype.type(float(eta) / mbs),
+            plan(sizes, mbs, small, whole_update, params.itemsize),
+            plan(sizes, max(n % mbs, 1), small, whole_update, params.itemsize),
+            np.zeros(3, dtype=np.int64))
     counters = work[-1]
     failures = []
 

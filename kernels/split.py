@@ -24,10 +24,12 @@ SPLIT_MIN_WEIGHTS = 16384
 # Blocks of a split product: the machines fastnn runs on have 2 cores or
 # more, and a fixed count keeps the bits whatever the thread count.
 N_BLOCKS = 2
-# Threads share a product's blocks only from this many multiply-adds on:
-# below, a parallel region costs what it saves (TBB, 2-core VM: 784-30 at
-# m = 100, 2.4 M, ran 0.9-1.0x on two threads; 784-100, 7.8 M, 1.4-1.5x).
-PARALLEL_MIN = 4_000_000
+# Threads share a product's blocks only from this many multiply-adds times
+# the bytes of a number on: below, sharing costs what it saves (2-core VM,
+# threads entering the epoch once, ``shared``: 784-30 at m = 100, 2.4 M,
+# ran 1.55x on two threads in float64 and 0.67-1.0x in float32; 784-100,
+# 7.8 M, 1.6-1.8x in both).
+PARALLEL_MIN_BYTES = 16_000_000
 
 
 # Cuts for BLAS (``blas.small_product_limit``) only where measured to pay
@@ -76,10 +78,10 @@ def n_row_blocks(m, n_in, n_out, small):
 
 
 @jitable
-def shared(m, n_in, n_out):
+def shared(m, n_in, n_out, itemsize):
     """Whether threads share the blocks of m samples' products with n_in × n_out
-    weights (the blocks are the same either way)."""
-    return m * n_in * n_out >= PARALLEL_MIN
+    weights of ``itemsize`` bytes (the blocks are the same either way)."""
+    return m * n_in * n_out * itemsize >= PARALLEL_MIN_BYTES
 
 
 @jit(from_python=False)

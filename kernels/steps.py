@@ -135,7 +135,7 @@ def update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale,
         blocks = n_row_blocks(d.shape[0], w.shape[0], w.shape[1], small)
         if blocks == 1:
             gemm(True, False, -scale, a_prev, d, keep, w)
-        elif threads is None or not shared(d.shape[0], w.shape[0], w.shape[1]):
+        elif threads is None or not shared(d.shape[0], w.shape[0], w.shape[1], w.itemsize):
             update_rows(a_prev, d, w, keep, scale, blocks)
         else:
             update_rows_parallel(a_prev, d, w, keep, scale, blocks)

@@ -111,11 +111,11 @@ def test_the_plan_cuts_only_the_products_threads_share():
     sizes = np.array(SIZES, dtype=np.int64)
     # gather, forward of both layers, the output pass, BP2 to layer 1, the
     # update of layer 2, the update of layer 1.
-    steps = shared.plan(sizes, 64, 1_000_000, 0)
+    steps = shared.plan(sizes, 64, 1_000_000, 0, 8)
     assert len(steps) == 7 and steps[0] == 2 and steps[1] > 1 and steps[6] > 1
     assert list(steps[2:6]) == [1, 1, 1, 1]
-    assert shared.plan(sizes, 64, 1_000_000, 1)[6] == 1  # momentum: updates whole
-    assert list(shared.plan(sizes, 10, 1_000_000, 0)) == [1] * 7  # too small to share
+    assert shared.plan(sizes, 64, 1_000_000, 1, 8)[6] == 1  # momentum: updates whole
+    assert list(shared.plan(sizes, 10, 1_000_000, 0, 8)) == [1] * 7  # too small to share
 
 
 def test_an_error_in_a_helper_thread_reaches_the_caller(data,
