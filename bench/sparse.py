@@ -213,7 +213,8 @@ def _why_density(dens, n=20_000, n_in=784, n_hidden=30):
             "was tried in a `/tmp` probe: the update 2.2–3.6× slower, from the "
             "bookkeeping), so the sparse layer wins only below "
             f"~{per_mac['csr|0.2'] / per_mac['dense|1.0']:.0%} non-zeros "
-            "(`fastnn.estimators._sparse.SPARSE_BELOW` = 25 %; above it CSR input trains "
+            "(`fastnn.estimators._sparse.SPARSE_BELOW` = 30 %, from the crossover measured "
+            "against densified mini-batches; above it CSR input trains "
             "through BLAS too, each mini-batch densified, `kernels.sparse.densify_rows`, "
             "and pays only for reading CSR's larger arrays).  "
             "3× at 20 % would need both halved.")

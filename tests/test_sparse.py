@@ -158,7 +158,8 @@ def test_the_dense_or_sparse_choice_reads_a_bounded_sample_of_rows(digits, epoch
                                                                    monkeypatch):
     X, y = digits
     X = X[:40].copy()
-    X[::2] = 0.0  # half the rows empty, the other half as they were (51 % non-zeros)
+    X[::2] = 0.0  # half the rows empty,
+    X[1::2] += 1 / 16  # the other half with every pixel non-zero: 50 % in all
     monkeypatch.setattr(_sparse, "DENSITY_ROWS", 20)  # every second row: the empty ones
     FastNN(epochs=1, random_state=0).fit(X, y[:40])
     assert epoch_calls[-1][1] is not None

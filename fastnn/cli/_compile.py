@@ -64,7 +64,7 @@ def compile_variant(dtype, combo):
     if "sparse input" in combo:
         from scipy.sparse import csr_matrix
 
-        # Two epochs on sparse input: under 25 % non-zeros the sparse first
+        # Two epochs on sparse input: under 30 % non-zeros the sparse first
         # layer, above it BLAS on densified mini-batches (estimators._sparse).
         inputs = [csr_matrix(np.where(X < 0.85, 0, X)), csr_matrix(np.where(X < 0.5, 0, X))]
     weights = rng.random(40) + 0.5 if "sample_weight" in combo else None
@@ -84,7 +84,7 @@ def add_arguments(command):
                               "n_threads > 1)")
     command.add_argument("--sparse", action="store_true",
                          help="also the same on sparse input (scipy.sparse X with few or "
-                              "many non-zeros, and dense X with under 25%% non-zeros)")
+                              "many non-zeros, and dense X with under 30%% non-zeros)")
     command.add_argument("--all", action="store_true",
                          help="both dtypes, every combination of momentum, L1, dropout "
                               "and sample weights, on one thread and several, dense and "

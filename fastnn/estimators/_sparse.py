@@ -19,11 +19,11 @@ from ._params import read_only
 
 # X with a smaller share of non-zeros trains through the sparse first layer,
 # X with more through BLAS's dense products, dense or CSR.  Measured on a
-# 2-core AMD EPYC (AVX-512), 784-30-10 and 784-100-10, m = 10 and 100: the
-# sparse layer is 1.2-1.3x faster at 19 % non-zeros and 1.3-1.6x slower at
-# 50 % (bench/RESULTS.md's density table: CSR against dense input of the
-# same data).
-SPARSE_BELOW = 0.25
+# 2-core AMD EPYC (AVX-512), m = 10, the sparse layer against the same CSR
+# data's mini-batches densified (a /tmp probe, 20,000 samples): 784-30-10
+# 1.54x faster at 20 %, 1.34x at 25 %, 1.19x at 30 %, level at 40 %;
+# 784-100-10 1.32x, 1.11x, 0.97x at 30 %, 0.77x at 40 %.
+SPARSE_BELOW = 0.30
 # Rows that decide it (``training_input``).
 DENSITY_ROWS = 1024
 
