@@ -80,9 +80,11 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     n_threads : int
         Threads that share a large layer's products (``split``); the model is
         bitwise the same for any number.  The products' blocks follow the BLAS
-        (``blas.small_product_limit``), read once per process.  numba's thread
-        count must allow them (``fastnn.estimators._threads.numba_threads``)
-        and BLAS run on one.
+        (``blas.small_product_limit``), read once per process.  On dense input
+        (and ``DenseRows``) they enter the epoch once (``shared``: the caller's
+        thread and Python helpers); on CSR input they are numba's, whose
+        thread count must allow them
+        (``fastnn.estimators._threads.numba_threads``).  BLAS runs on one.
 
     Returns
     -------
@@ -135,8 +137,9 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
            threads, small):
     """``train_epoch``'s compiled body; ``l1_shrink``, ``momentum``, ``dropout``
     and ``sample_weight`` are None where the fit does not use them,
-    ``threads`` where it runs on one thread (no parallel code compiled), and
-    all but one of X, ``csr`` and ``rows`` (``DenseRows``)."""
+    ``threads`` where it runs on one thread (no parallel code compiled; with
+    threads, dense input goes to ``shared.epoch`` instead), and all but one of
+    X, ``csr`` and ``rows`` (``DenseRows``)."""
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
     n = order.shape[0]
