@@ -10,7 +10,7 @@ z^l = a^(l−1) w^l + b^l is one GEMM per layer (``blas.gemm``).
 import numpy as np
 
 from ._jit import jit
-from .activations import SOFTMAX, activate
+from .activations import activate_block
 from .blas import gemm
 from .dropout import drop_out
 from .readonly import read_only
@@ -124,21 +124,13 @@ def weighted_inputs(a_prev, params, layout, l, z, threads, small):
 
 @jit(from_python=False)
 def activate_rows(z, code, dropout, keys, unit0, hidden):
-    """a = σ(z) in place for every row, dropped out (hidden layers; ``dropout`` is
-    p, or None without dropout) with the rows' keys.
-
-    σ neuron by neuron runs over the whole block at once (z is C-contiguous):
-    one long vectorised loop rather than a short one per row; softmax needs
-    its row.
-    """
-    m, n = z.shape
-    if code != SOFTMAX:
-        activate(z.reshape(m * n), code)
-    for s in range(m):
-        if code == SOFTMAX:
-            activate(z[s], code)
-        if dropout is not None:
-            if hidden and dropout > 0.0:
+    """a = σ(z) in place for every row (``activate_block``), dropped out
+    (hidden layers; ``dropout`` is p, or None without dropout) with the rows'
+    keys."""
+    activate_block(z, code)
+    if dropout is not None:
+        if hidden and dropout > 0.0:
+            for s in range(z.shape[0]):
                 drop_out(z[s], keys[s], U(unit0), dropout)
 
 

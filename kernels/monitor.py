@@ -7,7 +7,7 @@ monitors come from the training pass itself (``sgd.train_epoch``).
 import numpy as np
 
 from ._jit import jit
-from .activations import IDENTITY, SOFTMAX, activate
+from .activations import IDENTITY, activate_block
 from .blas import small_product_limit
 from .costs import fn as cost_fn
 from .predict import dense_or_csr, predict_rows
@@ -57,11 +57,7 @@ def _evaluate(X, csr, Y, sample_weight, params, layout, hidden, out_act, cost, s
     total = 0.0
     for r in range(n):
         total += sample_weight[r] * per_sample[r]
-    if out_act != SOFTMAX:
-        activate(out.reshape(out.size), out_act)
-    if out_act == SOFTMAX:
-        for r in range(n):
-            activate(out[r], out_act)
+    activate_block(out, out_act)
     return out, total
 
 

@@ -33,7 +33,8 @@ from .forward import activate_rows, as_dtype_of, block, first_unit, weighted_inp
 from .forward import weights as weights_of
 from .readonly import read_only
 from .sparse import densify_rows
-from .split import N_BLOCKS, SPLIT_MIN_BATCH, n_blocks, n_row_blocks, shared
+from .split import N_BLOCKS, SPLIT_MIN_BATCH, bounds, n_blocks, n_row_blocks, product_block, shared
+from .split import update_block
 from .steps import ROWS_AHEAD, backpropagate, gather, outputs_and_deltas, prefetch_rows
 from .steps import update_layer
 from .update import regularise, update_biases
@@ -69,11 +70,6 @@ def plan(sizes, m, small, whole_update, itemsize):
 
 
 @jit(from_python=False)
-def _bounds(k, blocks, n):
-    return k * n // blocks, (k + 1) * n // blocks
-
-
-@jit(from_python=False)
 def _locate(ticket, per_batch, steps, steps_last, n_full):
     """(mini-batch, step, piece within the step, first ticket of the step)."""
     batch = min(ticket // per_batch, n_full)
@@ -92,7 +88,7 @@ def _gather_piece(X, rows, Y, order, outputs, costs, key, dropout, keys, x_buf, 
     """Rows s0 … s1 − 1 of the mini-batch's x (``steps.gather`` or, from a
     ``DenseRows`` matrix, ``sparse.densify_rows``) and their dropout keys;
     piece 0 also hints the next mini-batch's rows of Y and the monitors."""
-    s0, s1 = _bounds(k, pieces, m)
+    s0, s1 = bounds(k, pieces, m)
     batch = order[start:start + m]
     if k == 0:
         if X is not None:
@@ -128,13 +124,12 @@ def _forward_piece(params, layout, l, hidden, dropout, keys, x_buf, acts, m, mbs
         weighted_inputs(a_prev, params, layout, l, z, None, small)
         activate_rows(z, code, dropout, keys, first_unit(sizes, l + 1), not last)
     else:
-        s0, s1 = _bounds(k, pieces, m)
-        zk = z[s0:s1]
-        for s in range(s1 - s0):
-            for j in range(zk.shape[1]):
-                zk[s, j] = params[b_off[l] + j]
-        gemm(False, False, 1.0, a_prev[s0:s1], weights_of(params, layout, l), 1.0, zk)
-        activate_rows(zk, code, dropout, keys[s0:s1], first_unit(sizes, l + 1), not last)
+        s0, s1 = bounds(k, pieces, m)
+        for s in range(s0, s1):
+            for j in range(z.shape[1]):
+                z[s, j] = params[b_off[l] + j]
+        product_block(a_prev, weights_of(params, layout, l), z, k, pieces)
+        activate_rows(z[s0:s1], code, dropout, keys[s0:s1], first_unit(sizes, l + 1), not last)
 
 
 @jit(from_python=False)
@@ -162,11 +157,10 @@ def _update_piece(params, velocity, layout, l, hidden, penalty, eta_reg, keep, l
                      penalty, eta_reg, grad, None, small)
     else:
         w = weights_of(params, layout, l)
-        i0, i1 = _bounds(k, pieces, w.shape[0])
-        wk = w[i0:i1]
         if l1_shrink is not None:
-            regularise(wk.reshape(wk.size), l1_shrink)
-        gemm(True, False, -scale, a_prev[:, i0:i1], d, keep, wk)
+            i0, i1 = bounds(k, pieces, w.shape[0])
+            regularise(w[i0:i1].reshape((i1 - i0) * w.shape[1]), l1_shrink)
+        update_block(a_prev, d, w, keep, scale, k, pieces)
         if k == 0:
             update_biases(params, velocity, layout, l, d, scale, momentum)
 

@@ -85,45 +85,56 @@ def shared(m, n_in, n_out, itemsize):
 
 
 @jit(from_python=False)
-def _bounds(k, blocks, n):
+def bounds(k, blocks, n):
+    """[first, last) of block k when n rows are cut into ``blocks`` fixed blocks."""
     return k * n // blocks, (k + 1) * n // blocks
+
+
+@jit(from_python=False)
+def product_block(a, w, z, k, blocks):
+    """z ← z + a w on block k of ``blocks`` blocks of samples."""
+    s0, s1 = bounds(k, blocks, z.shape[0])
+    gemm(False, False, 1.0, a[s0:s1], w, 1.0, z[s0:s1])
 
 
 @jit(from_python=False)
 def product_rows(a, w, z, blocks):
     """z ← z + a w, block of samples after block."""
     for k in range(blocks):
-        s0, s1 = _bounds(k, blocks, z.shape[0])
-        gemm(False, False, 1.0, a[s0:s1], w, 1.0, z[s0:s1])
+        product_block(a, w, z, k, blocks)
 
 
 @jit(parallel=True, from_python=False)
 def product_rows_parallel(a, w, z, blocks):
     """``product_rows`` with a thread per block."""
     for k in prange(blocks):
-        s0, s1 = _bounds(k, blocks, z.shape[0])
-        gemm(False, False, 1.0, a[s0:s1], w, 1.0, z[s0:s1])
+        product_block(a, w, z, k, blocks)
 
 
 @jit(from_python=False)
 def gradient_rows(a, d, g, blocks):
     """g ← aᵀδ (the gradient momentum needs apart), block of g's rows after block."""
     for k in range(blocks):
-        i0, i1 = _bounds(k, blocks, g.shape[0])
+        i0, i1 = bounds(k, blocks, g.shape[0])
         gemm(True, False, 1.0, a[:, i0:i1], d, 0.0, g[i0:i1])
+
+
+@jit(from_python=False)
+def update_block(a, d, w, keep, scale, k, blocks):
+    """w ← keep · w − scale · aᵀδ on block k of ``blocks`` blocks of w's rows."""
+    i0, i1 = bounds(k, blocks, w.shape[0])
+    gemm(True, False, -scale, a[:, i0:i1], d, keep, w[i0:i1])
 
 
 @jit(from_python=False)
 def update_rows(a, d, w, keep, scale, blocks):
     """w ← keep · w − scale · aᵀδ, block of w's rows after block."""
     for k in range(blocks):
-        i0, i1 = _bounds(k, blocks, w.shape[0])
-        gemm(True, False, -scale, a[:, i0:i1], d, keep, w[i0:i1])
+        update_block(a, d, w, keep, scale, k, blocks)
 
 
 @jit(parallel=True, from_python=False)
 def update_rows_parallel(a, d, w, keep, scale, blocks):
     """``update_rows`` with a thread per block."""
     for k in prange(blocks):
-        i0, i1 = _bounds(k, blocks, w.shape[0])
-        gemm(True, False, -scale, a[:, i0:i1], d, keep, w[i0:i1])
+        update_block(a, d, w, keep, scale, k, blocks)

@@ -4,7 +4,7 @@ several (``shared``): the gather of X's rows, cache hints, the output pass
 import numpy as np
 
 from ._jit import jit
-from .activations import SOFTMAX, activate, derivative_times
+from .activations import activate_block, derivative_times
 from .blas import gemm
 from .costs import delta as output_delta
 from .costs import fn as cost_fn
@@ -76,12 +76,7 @@ def outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, co
     """
     m, n = z.shape
     cost_fn(z, Y, batch, cost, out_act, c_batch)
-    # σ over the whole block at once, as the hidden layers (``forward.activate_rows``).
-    if out_act != SOFTMAX:
-        activate(z.reshape(m * n), out_act)
-    if out_act == SOFTMAX:
-        for s in range(m):
-            activate(z[s], out_act)
+    activate_block(z, out_act)
     output_delta(z, Y, batch, cost, out_act, d)
     finite = True
     for s in range(m):
