@@ -175,13 +175,11 @@ def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, ou
     n_layers = sizes.shape[0] - 1
     n = order.shape[0]
     n_full = n // mbs
-    per_batch = 0
-    for k in range(steps.shape[0]):
-        per_batch += steps[k]
+    # A sum, not a counter from 0: that 0 reached ``_locate`` typed Literal[int].
+    per_batch = steps.sum()
     total = n_full * per_batch
     if n_full * mbs < n:
-        for k in range(steps_last.shape[0]):
-            total += steps_last[k]
+        total += steps_last.sum()
     while True:
         ticket = atomic.fetch_add(counters, NEXT, 1)
         if ticket >= total:

@@ -12,13 +12,15 @@ import textwrap
 import numba
 import numpy as np
 import pytest
+import scipy.sparse
 
 import fastnn.kernels as kernels_pkg
 from fastnn import FastNN
 from fastnn.kernels import (activations, backprop, costs, dropout, forward, monitor, predict, sgd,
-                            update)
+                            shared, sparse, split, steps, update, vmath)
 
-KERNEL_MODULES = [activations, backprop, costs, dropout, forward, monitor, predict, sgd, update]
+KERNEL_MODULES = [activations, backprop, costs, dropout, forward, monitor, predict, sgd, shared,
+                  sparse, split, steps, update, vmath]
 # The compiled epoch's arguments, by name (read before any test replaces it).
 EPOCH_ARGS = list(inspect.signature(sgd._epoch.py_func).parameters)
 
@@ -158,6 +160,10 @@ def test_no_kernel_is_compiled_for_a_constant_argument(digits):
            validation_fraction=0.2).fit(X, y, sample_weight=np.ones(len(y))).predict_proba(X)
     FastNN(epochs=1, cost="log_likelihood", activation="tanh", random_state=0).fit(X, y)
     FastNNRegressor(epochs=1, activation="relu", random_state=0).fit(X, y / 9.0).predict(X)
+    # The epoch on threads (kernels.shared) and on sparse input.
+    FastNN(hidden_layer_sizes=(1000,), mini_batch_size=64, epochs=1, n_threads=2,
+           momentum=0.5, random_state=0).fit(X, y)
+    FastNN(epochs=1, random_state=0).fit(scipy.sparse.csr_matrix(np.where(X < 0.85, 0, X)), y)
     literal = [(name, sig) for name, sigs in _signatures().items() for sig in sigs
                if any(isinstance(t, numba.types.Literal) for t in sig)]
     assert literal == []
