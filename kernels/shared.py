@@ -8,10 +8,12 @@ threads, each running the compiled ``_work`` without the GIL; one numba
 region for the whole epoch compiled ~4.5 s more) take the epoch's work in
 order, in numbered pieces ("tickets", ``atomic.fetch_add``): per mini-batch
 the gather (in blocks of samples), each layer's forward product and σ (in
-``split``'s blocks of samples, or whole), the output pass, and from the
-last layer down BP2 and the update (in ``split``'s blocks of w's rows, or
-whole).  A piece starts once every piece of the steps before it is done (a
-count of done pieces, ``atomic.load``): a thread that holds a piece never
+``split``'s blocks of samples, or whole), the output pass, BP2 from the
+last layer down, and every layer's update (in ``split``'s blocks of w's
+rows, or whole).  A piece starts once every piece of the steps before it is
+done (a count of done pieces, ``atomic.load``) — the updates, which write
+different layers, wait only for BP2, so a small layer's whole update runs
+beside the large layer's blocks.  A thread that holds a piece never
 waits on one that nobody holds, so a thread alone — a helper that starts
 late finds nothing left — simply takes every piece in turn.  Every piece is
 the same arithmetic as in ``sgd._epoch`` on one thread — the same GEMM per
@@ -49,9 +51,9 @@ SPINS = 1000
 @jit()
 def plan(sizes, m, small, whole_update, itemsize):
     """Pieces per step for a mini-batch of m samples: the gather, the forward
-    pass of each layer, the output pass, then for l = L−1 … 0 BP2 (l > 0) and
-    the update of layer l.  A product runs in blocks only where threads would
-    share it in ``sgd._epoch`` (``split.shared``); ``whole_update`` ≠ 0
+    pass of each layer, the output pass, BP2 for l = L−1 … 1, then the update
+    of each layer l = L−1 … 0.  A product runs in blocks only where threads
+    would share it in ``sgd._epoch`` (``split.shared``); ``whole_update`` ≠ 0
     (momentum) keeps every update whole."""
     n_layers = sizes.shape[0] - 1
     steps = np.ones(3 * n_layers + 1, dtype=np.int64)
@@ -59,27 +61,35 @@ def plan(sizes, m, small, whole_update, itemsize):
     for l in range(n_layers):
         if shared(m, sizes[l], sizes[l + 1], itemsize):
             steps[1 + l] = n_blocks(m, sizes[l], sizes[l + 1], small)
-    k = n_layers + 2
-    for l in range(n_layers - 1, -1, -1):
-        if l > 0:
-            k += 1  # BP2: one piece
+    for r in range(n_layers):
+        l = n_layers - 1 - r
         if whole_update == 0 and shared(m, sizes[l], sizes[l + 1], itemsize):
-            steps[k] = n_row_blocks(m, sizes[l], sizes[l + 1], small)
-        k += 1
+            steps[2 * n_layers + 1 + r] = n_row_blocks(m, sizes[l], sizes[l + 1], small)
     return steps
 
 
 @jit(from_python=False)
-def _locate(ticket, per_batch, steps, steps_last, n_full):
-    """(mini-batch, step, piece within the step, first ticket of the step)."""
+def _locate(ticket, per_batch, steps, steps_last, n_full, first_update):
+    """(mini-batch, step, piece within the step, the ticket it waits for).
+
+    A piece waits until every piece before its step is done, except that the
+    updates (steps from ``first_update`` on) wait only for BP2: each writes
+    its own layer, so they run side by side — the small layers' whole
+    updates beside the large layer's blocks.
+    """
     batch = min(ticket // per_batch, n_full)
     within = ticket - batch * per_batch
     table = steps if batch < n_full else steps_last
     step = 0
+    start = batch * per_batch
+    group = start
     while within >= table[step]:
         within -= table[step]
+        start += table[step]
         step += 1
-    return batch, step, within, ticket - within
+        if step <= first_update:
+            group = start
+    return batch, step, within, group
 
 
 @jit(from_python=False)
@@ -153,8 +163,10 @@ def _update_piece(params, velocity, layout, l, hidden, penalty, eta_reg, keep, l
     else:
         a_prev = block(acts, layout, l, m, mbs)
     if pieces == 1:
+        # Each layer's gradient in its own part of ``grad`` (momentum): the
+        # updates of different layers run at once.
         update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale, momentum,
-                     penalty, eta_reg, grad, None, small)
+                     penalty, eta_reg, grad[layout[1][l]:], None, small)
     else:
         w = weights_of(params, layout, l)
         if l1_shrink is not None:
@@ -177,6 +189,7 @@ def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, ou
     n_full = n // mbs
     # A sum, not a counter from 0: that 0 reached ``_locate`` typed Literal[int].
     per_batch = steps.sum()
+    first_update = 2 * n_layers + 1
     total = n_full * per_batch
     if n_full * mbs < n:
         total += steps_last.sum()
@@ -184,7 +197,7 @@ def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, ou
         ticket = atomic.fetch_add(counters, NEXT, 1)
         if ticket >= total:
             return
-        b, step, k, first = _locate(ticket, per_batch, steps, steps_last, n_full)
+        b, step, k, first = _locate(ticket, per_batch, steps, steps_last, n_full, first_update)
         spins = 0
         # A failure anywhere makes every piece left a no-op: nothing to wait for.
         while atomic.load(counters, DONE) < first and atomic.load(counters, FAILED) == 0:
@@ -210,13 +223,13 @@ def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, ou
                                           costs, c_batch[:m]):
                     atomic.fetch_add(counters, FAILED, 1)
             else:
-                # From the last layer down: BP2 to layer l (l > 0), then l's update.
-                r = step - n_layers - 2
-                l = n_layers - 1 - r // 2
+                # BP2 from the last layer down to layer 1, then the updates.
+                backward = step < first_update
+                l = first_update - step if backward else 3 * n_layers - step
                 scale = scale_full if m == mbs else as_dtype_of(eta / m, params)
                 _update_piece(params, velocity, layout, l, hidden, penalty, eta_reg, keep,
                               l1_shrink, momentum, dropout, keys, scale, grad, x_buf, acts,
-                              deltas, m, mbs, k, pieces, small, r % 2 == 0 and l > 0)
+                              deltas, m, mbs, k, pieces, small, backward)
         atomic.fetch_add(counters, DONE, 1)
 
 
@@ -234,13 +247,12 @@ def epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidde
     sizes = layout[0]
     n = order.shape[0]
     whole_update = np.int64(momentum is not None)
-    widest = max(int(sizes[l] * sizes[l + 1]) for l in range(sizes.shape[0] - 1))
     work = (X, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
             penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
             small, np.empty((mbs, int(sizes[0])), dtype=params.dtype),
             np.zeros(mbs * int(sizes[1:].sum()), dtype=params.dtype),
             np.zeros(mbs * int(sizes[1:].sum()), dtype=params.dtype),
-            np.empty(widest if momentum is not None else 0, dtype=params.dtype),
+            np.empty(params.size if momentum is not None else 0, dtype=params.dtype),
             np.zeros(mbs, dtype=np.uint64), np.empty(mbs, dtype=np.float64),
             params.dtype.type(float(eta) / mbs),
             plan(sizes, mbs, small, whole_update, params.itemsize),

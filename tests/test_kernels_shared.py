@@ -118,6 +118,25 @@ def test_the_plan_cuts_only_the_products_threads_share():
     assert list(shared.plan(sizes, 10, 1_000_000, 0, 8)) == [1] * 7  # too small to share
 
 
+def test_the_updates_wait_only_for_bp2_and_every_other_step_for_all_before_it():
+    # Three layers: gather, three forward steps, the output pass, BP2 to
+    # layers 2 and 1 (steps 5, 6), the updates of layers 2, 1, 0 (steps 7-9).
+    steps = np.array([2, 3, 1, 1, 1, 1, 1, 1, 4, 3], dtype=np.int64)
+    per_batch, first_update = int(steps.sum()), 7
+    starts = np.concatenate([[0], np.cumsum(steps)])
+    waits = {}
+    for ticket in range(per_batch):
+        batch, step, k, first = shared._locate.py_func(ticket, per_batch, steps, steps, 5,
+                                                       first_update)
+        assert (batch, k) == (0, ticket - starts[step])
+        waits[step] = first
+    assert [waits[step] for step in range(7)] == list(starts[:7])
+    assert waits[7] == waits[8] == waits[9] == starts[7]
+    # The next mini-batch's gather waits for all of this one.
+    assert shared._locate.py_func(per_batch, per_batch, steps, steps, 5, first_update)[3] \
+        == per_batch
+
+
 def test_an_error_in_a_helper_thread_reaches_the_caller(data,
                                                                                monkeypatch):
     X, Y = data
