@@ -6,19 +6,22 @@ woke late each time, so the second core took few blocks (bench/ANALYSIS.md
 item 4).  Here the caller's thread and ``threads − 1`` helpers (plain Python
 threads, each running the compiled ``_work`` without the GIL; one numba
 region for the whole epoch compiled ~4.5 s more) take the epoch's work in
-order, in numbered pieces ("tickets", ``atomic.fetch_add``): per mini-batch
-the gather (in blocks of samples), each layer's forward product and σ (in
-``split``'s blocks of samples, or whole), the output pass, BP2 from the
-last layer down, and every layer's update (in ``split``'s blocks of w's
-rows, or whole).  A piece starts once every piece of the steps before it is
-done (a count of done pieces, ``atomic.load``) — the updates, which write
-different layers, wait only for BP2, so a small layer's whole update runs
-beside the large layer's blocks.  A thread that holds a piece never
-waits on one that nobody holds, so a thread alone — a helper that starts
-late finds nothing left — simply takes every piece in turn.  Every piece is
-the same arithmetic as in ``sgd._epoch`` on one thread — the same GEMM per
-block, σ element by element — so the model is bitwise the same for any
-thread count.
+numbered pieces ("tickets", ``atomic.fetch_add``), in the order of
+``schedule``: per mini-batch the gather (in blocks of samples), each
+layer's forward product and σ (in ``split``'s blocks of samples, or whole),
+the output pass, BP2 from the last layer down, and every layer's update (in
+``split``'s blocks of w's rows, or whole).  A piece starts once the steps it
+reads are done (``_ready``, counts of done pieces per step): the updates,
+which write different layers, wait only for BP2, so a small layer's whole
+update runs beside the large layer's blocks; the next mini-batch's gather,
+into the other of two x buffers, comes right after the output pass and
+needs only the one before this to be done, so one thread gathers while
+the other runs the small layers' serial steps.  A piece waits only for
+pieces of lower tickets, all taken by running threads: nothing waits on a
+piece nobody holds, and a thread alone — a helper that starts late finds
+nothing left — simply takes every piece in turn.  Every piece is the same
+arithmetic as in ``sgd._epoch`` on one thread — the same GEMM per block, σ
+element by element — so the model is bitwise the same for any thread count.
 
 Dense X (or ``DenseRows``) only: a sparse first layer keeps ``sgd._epoch``.
 """
@@ -41,8 +44,11 @@ from .steps import ROWS_AHEAD, backpropagate, gather, outputs_and_deltas, prefet
 from .steps import update_layer
 from .update import regularise, update_biases
 
-# Counters shared by the threads: the next ticket, the pieces done, a failure flag.
-NEXT, DONE, FAILED = 0, 1, 2
+# Counters shared by the threads: the next ticket, a failure flag, the gather
+# pieces done for even and for odd mini-batches (``GATHERED`` + b % 2), then
+# per step (``DONE`` + step) its pieces done so far over all mini-batches.
+# The gathers count apart: b + 1's may finish before b's.
+NEXT, FAILED, GATHERED, DONE = 0, 1, 2, 4
 # A thread waiting for the pieces before its own spins this many times (tens
 # of µs: a piece of a small step), then yields its core at every look.
 SPINS = 1000
@@ -68,28 +74,91 @@ def plan(sizes, m, small, whole_update, itemsize):
     return steps
 
 
-@jit(from_python=False)
-def _locate(ticket, per_batch, steps, steps_last, n_full, first_update):
-    """(mini-batch, step, piece within the step, the ticket it waits for).
+@jit()
+def schedule(steps, steps_last, n_full, n_batches):
+    """The epoch's pieces in the order threads take them, as (mini-batch,
+    step, piece) per ticket.
 
-    A piece waits until every piece before its step is done, except that the
-    updates (steps from ``first_update`` on) wait only for BP2: each writes
-    its own layer, so they run side by side — the small layers' whole
-    updates beside the large layer's blocks.
+    Mini-batch b's steps in order, except that the gather of b + 1 comes
+    right after b's output pass: it needs only b − 1 to be done (the gather
+    writes the other of two x buffers), so the thread that is not running
+    the small layers' serial steps — the output pass, BP2 — gathers the next
+    mini-batch meanwhile.
     """
-    batch = min(ticket // per_batch, n_full)
-    within = ticket - batch * per_batch
-    table = steps if batch < n_full else steps_last
-    step = 0
-    start = batch * per_batch
-    group = start
-    while within >= table[step]:
-        within -= table[step]
-        start += table[step]
-        step += 1
-        if step <= first_update:
-            group = start
-    return batch, step, within, group
+    n_steps = steps.shape[0]
+    n_layers = (n_steps - 1) // 3
+    total = n_full * steps.sum() + (n_batches - n_full) * steps_last.sum()
+    batch_of = np.empty(total, dtype=np.int64)
+    step_of = np.empty(total, dtype=np.int64)
+    piece_of = np.empty(total, dtype=np.int64)
+    t = 0
+    for b in range(-1, n_batches):
+        for position in range(n_steps):
+            # Steps 1 … L + 1 (forward, output pass), the next gather, then
+            # BP2 and the updates; before mini-batch 0, only its gather.
+            if position <= n_layers:
+                step, batch = position + 1, b
+            elif position == n_layers + 1:
+                step, batch = 0, b + 1
+            else:
+                step, batch = position, b
+            if batch < 0 or batch >= n_batches or (b < 0 and step != 0):
+                continue
+            pieces = steps[step] if batch < n_full else steps_last[step]
+            for k in range(pieces):
+                batch_of[t], step_of[t], piece_of[t] = batch, step, k
+                t += 1
+    return batch_of, step_of, piece_of
+
+
+@jit(from_python=False)
+def _through(b, step, steps, steps_last, n_full):
+    """Pieces of ``step`` done once mini-batches 0 … b have done it; for the
+    gather (step 0), of mini-batches 0 … b of b's parity."""
+    if step == 0:
+        p = b % 2
+        if b < n_full:
+            return (b // 2 + 1) * steps[0]
+        return (n_full - p + 1) // 2 * steps[0] + steps_last[0]
+    if b < n_full:
+        return (b + 1) * steps[step]
+    return n_full * steps[step] + steps_last[step]
+
+
+@jit(from_python=False)
+def _counter(b, step):
+    """The index in ``counters`` of step's pieces done (``GATHERED``, ``DONE``)."""
+    return GATHERED + b % 2 if step == 0 else DONE + step
+
+
+@jit(from_python=False)
+def _done(counters, b, step, steps, steps_last, n_full):
+    """Whether every piece of ``step`` of mini-batch b is done."""
+    return atomic.load(counters, _counter(b, step)) >= _through(b, step, steps, steps_last,
+                                                                n_full)
+
+
+@jit(from_python=False)
+def _ready(counters, b, step, steps, steps_last, n_full):
+    """Whether a piece of ``step`` of mini-batch b may start: the gather once
+    mini-batch b − 2 is done (its x buffer free), the first layer's forward
+    once b's gather and all of b − 1 are, the updates once BP2 (or, with one
+    layer, the output pass) is, every other step once the one before it is.
+    A mini-batch is done when its updates, its last steps, are."""
+    n_steps = steps.shape[0]
+    first_update = 2 * (n_steps - 1) // 3 + 1
+    if step == 0 or step == 1:
+        # step − 1, the gather: a constant 0 would compile a Literal[int] variant.
+        if step == 1 and not _done(counters, b, step - 1, steps, steps_last, n_full):
+            return False
+        before = b - 2 if step == 0 else b - 1
+        if before >= 0:
+            for u in range(first_update, n_steps):
+                if not _done(counters, before, u, steps, steps_last, n_full):
+                    return False
+        return True
+    return _done(counters, b, first_update - 1 if step >= first_update else step - 1, steps,
+                 steps_last, n_full)
 
 
 @jit(from_python=False)
@@ -180,27 +249,22 @@ def _update_piece(params, velocity, layout, l, hidden, penalty, eta_reg, keep, l
 @jit()
 def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
           penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
-          small, x_buf, acts, deltas, grad, keys, c_batch, scale_full, steps, steps_last,
-          counters):
+          small, x_bufs, acts, deltas, grad, keys_bufs, c_batch, scale_full, steps, steps_last,
+          batch_of, step_of, piece_of, counters):
     """One thread's share of the epoch: tickets in order until none is left."""
-    sizes = layout[0]
-    n_layers = sizes.shape[0] - 1
+    n_layers = layout[0].shape[0] - 1
+    first_update = 2 * n_layers + 1
     n = order.shape[0]
     n_full = n // mbs
-    # A sum, not a counter from 0: that 0 reached ``_locate`` typed Literal[int].
-    per_batch = steps.sum()
-    first_update = 2 * n_layers + 1
-    total = n_full * per_batch
-    if n_full * mbs < n:
-        total += steps_last.sum()
     while True:
         ticket = atomic.fetch_add(counters, NEXT, 1)
-        if ticket >= total:
+        if ticket >= batch_of.shape[0]:
             return
-        b, step, k, first = _locate(ticket, per_batch, steps, steps_last, n_full, first_update)
+        b, step, k = batch_of[ticket], step_of[ticket], piece_of[ticket]
         spins = 0
         # A failure anywhere makes every piece left a no-op: nothing to wait for.
-        while atomic.load(counters, DONE) < first and atomic.load(counters, FAILED) == 0:
+        while (not _ready(counters, b, step, steps, steps_last, n_full)
+               and atomic.load(counters, FAILED) == 0):
             if spins < SPINS:
                 atomic.pause()
                 spins += 1
@@ -210,6 +274,8 @@ def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, ou
             start = b * mbs
             m = min(mbs, n - start)
             pieces = steps[step] if b < n_full else steps_last[step]
+            # Mini-batches alternate between two x buffers (and dropout keys).
+            x_buf, keys = x_bufs[b % 2], keys_bufs[b % 2]
             if step == 0:
                 _gather_piece(X, rows, Y, order, outputs, costs, key, dropout, keys, x_buf, start,
                               m, mbs, k, pieces)
@@ -230,7 +296,7 @@ def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, ou
                 _update_piece(params, velocity, layout, l, hidden, penalty, eta_reg, keep,
                               l1_shrink, momentum, dropout, keys, scale, grad, x_buf, acts,
                               deltas, m, mbs, k, pieces, small, backward)
-        atomic.fetch_add(counters, DONE, 1)
+        atomic.fetch_add(counters, _counter(b, step), 1)
 
 
 def epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
@@ -247,17 +313,19 @@ def epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidde
     sizes = layout[0]
     n = order.shape[0]
     whole_update = np.int64(momentum is not None)
+    steps = plan(sizes, mbs, small, whole_update, params.itemsize)
+    steps_last = plan(sizes, max(n % mbs, 1), small, whole_update, params.itemsize)
+    n_full = n // mbs
     work = (X, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
             penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
-            small, np.empty((mbs, int(sizes[0])), dtype=params.dtype),
+            small, np.empty((2, mbs, int(sizes[0])), dtype=params.dtype),
             np.zeros(mbs * int(sizes[1:].sum()), dtype=params.dtype),
             np.zeros(mbs * int(sizes[1:].sum()), dtype=params.dtype),
             np.empty(params.size if momentum is not None else 0, dtype=params.dtype),
-            np.zeros(mbs, dtype=np.uint64), np.empty(mbs, dtype=np.float64),
-            params.dtype.type(float(eta) / mbs),
-            plan(sizes, mbs, small, whole_update, params.itemsize),
-            plan(sizes, max(n % mbs, 1), small, whole_update, params.itemsize),
-            np.zeros(3, dtype=np.int64))
+            np.zeros((2, mbs), dtype=np.uint64), np.empty(mbs, dtype=np.float64),
+            params.dtype.type(float(eta) / mbs), steps, steps_last,
+            *schedule(steps, steps_last, n_full, n_full + int(n_full * mbs < n)),
+            np.zeros(DONE + steps.shape[0], dtype=np.int64))
     counters = work[-1]
     failures = []
 

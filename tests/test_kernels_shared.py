@@ -3,6 +3,7 @@ in order by whichever thread is free — the reference's model, and bitwise
 the one-thread model, however the pieces fall."""
 import numpy as np
 import pytest
+from numba import njit
 
 from fastnn import kernels
 from fastnn.estimators import _threads
@@ -118,23 +119,69 @@ def test_the_plan_cuts_only_the_products_threads_share():
     assert list(shared.plan(sizes, 10, 1_000_000, 0, 8)) == [1] * 7  # too small to share
 
 
-def test_the_updates_wait_only_for_bp2_and_every_other_step_for_all_before_it():
-    # Three layers: gather, three forward steps, the output pass, BP2 to
-    # layers 2 and 1 (steps 5, 6), the updates of layers 2, 1, 0 (steps 7-9).
-    steps = np.array([2, 3, 1, 1, 1, 1, 1, 1, 4, 3], dtype=np.int64)
-    per_batch, first_update = int(steps.sum()), 7
-    starts = np.concatenate([[0], np.cumsum(steps)])
-    waits = {}
-    for ticket in range(per_batch):
-        batch, step, k, first = shared._locate.py_func(ticket, per_batch, steps, steps, 5,
-                                                       first_update)
-        assert (batch, k) == (0, ticket - starts[step])
-        waits[step] = first
-    assert [waits[step] for step in range(7)] == list(starts[:7])
-    assert waits[7] == waits[8] == waits[9] == starts[7]
-    # The next mini-batch's gather waits for all of this one.
-    assert shared._locate.py_func(per_batch, per_batch, steps, steps, 5, first_update)[3] \
-        == per_batch
+# Two layers: the gather, the forward pass of each, the output pass, BP2 to
+# layer 1, the update of layer 2, the update of layer 1.
+STEPS = np.array([2, 3, 1, 1, 1, 1, 4], dtype=np.int64)
+GATHER, FORWARD_0, OUTPUT, BP2, UPDATE_2, UPDATE_1 = 0, 1, 3, 4, 5, 6
+
+
+def test_the_schedule_takes_each_piece_once_and_the_next_gather_after_the_output_pass():
+    last = np.ones_like(STEPS)  # a short last mini-batch: every step whole
+    batch_of, step_of, piece_of = shared.schedule(STEPS, last, 2, 3)
+    pieces = list(zip(batch_of, step_of, piece_of))
+    expected = {(b, step, k) for b in range(3) for step in range(len(STEPS))
+                for k in range(STEPS[step] if b < 2 else 1)}
+    assert len(pieces) == len(expected) and set(pieces) == expected
+    order = [(b, step) for b, step, k in pieces if k == 0]
+    assert order[:2] == [(0, GATHER), (0, FORWARD_0)]
+    for b in range(2):
+        assert order.index((b + 1, GATHER)) == order.index((b, OUTPUT)) + 1
+        assert order.index((b, BP2)) == order.index((b + 1, GATHER)) + 1
+
+
+@njit
+def _ready(counters, b, step, steps, steps_last, n_full):
+    return shared._ready(counters, b, step, steps, steps_last, n_full)
+
+
+@njit
+def _counter(b, step):
+    return shared._counter(b, step)
+
+
+def _done(counters, b, step):
+    """Mark every piece of ``step`` of full mini-batch b done, as ``_work`` counts them."""
+    counters[_counter(b, step)] += STEPS[step]
+
+
+def test_a_gather_waits_for_the_mini_batch_two_before_and_the_forward_pass_for_the_one_before():
+    counters = np.zeros(shared.DONE + len(STEPS), dtype=np.int64)
+    ready = lambda b, step: _ready(counters, b, step, STEPS, STEPS, 4)  # noqa: E731
+    assert ready(0, GATHER) and ready(1, GATHER) and not ready(0, FORWARD_0)
+    _done(counters, 1, GATHER)  # mini-batch 1's gather, done first, does not count as 0's
+    assert not ready(0, FORWARD_0) and not ready(1, FORWARD_0)
+    _done(counters, 0, GATHER)
+    assert ready(0, FORWARD_0) and not ready(1, FORWARD_0) and not ready(2, GATHER)
+    for step in range(FORWARD_0, len(STEPS)):
+        _done(counters, 0, step)
+    assert ready(1, FORWARD_0) and ready(2, GATHER) and not ready(3, GATHER)
+
+
+def test_the_updates_wait_only_for_bp2_and_every_other_step_for_the_one_before_it():
+    counters = np.zeros(shared.DONE + len(STEPS), dtype=np.int64)
+    ready = lambda step: _ready(counters, 0, step, STEPS, STEPS, 4)  # noqa: E731
+    _done(counters, 0, GATHER)
+    for step in range(FORWARD_0, BP2 + 1):
+        assert ready(step) and not ready(step + 1)
+        _done(counters, 0, step)
+    assert ready(UPDATE_2) and ready(UPDATE_1)
+
+
+def test_four_threads_on_two_cores_train_the_bits_of_one(data):
+    X, Y = data
+    options = FEATURES["everything"]
+    for a, b in zip(_epochs(X, Y, 1, options=options), _epochs(X, Y, 4, options=options)):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_an_error_in_a_helper_thread_reaches_the_caller(data,
