@@ -166,14 +166,15 @@ def _gather_piece(X, rows, Y, order, outputs, costs, key, dropout, keys, x_buf, 
                   k, pieces):
     """Rows s0 … s1 − 1 of the mini-batch's x (``steps.gather`` or, from a
     ``DenseRows`` matrix, ``sparse.densify_rows``) and their dropout keys;
-    piece 0 also hints the next mini-batch's rows of Y and the monitors."""
+    piece 0 also hints the mini-batch's rows of Y and the monitors, which
+    its output pass reads a step later (the gather runs a mini-batch ahead)."""
     s0, s1 = bounds(k, pieces, m)
     batch = order[start:start + m]
     if k == 0:
         if X is not None:
-            prefetch_rows(None, Y, outputs, costs, order, start + mbs, mbs)
+            prefetch_rows(None, Y, outputs, costs, order, start, mbs)
         if rows is not None:
-            prefetch_rows(rows, Y, outputs, costs, order, start + mbs, mbs)
+            prefetch_rows(rows, Y, outputs, costs, order, start, mbs)
     x = x_buf[:m]
     if X is not None:
         ahead = start + ROWS_AHEAD
@@ -336,17 +337,19 @@ def epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidde
             counters[FAILED] = 1
             failures.append(error)
 
-    helpers = [threading.Thread(target=helper, name=f"fastnn-epoch-{k}", daemon=True)
-               for k in range(1, int(threads))]
-    for thread in helpers:
-        thread.start()
+    started = []
     try:
+        for k in range(1, int(threads)):
+            thread = threading.Thread(target=helper, name=f"fastnn-epoch-{k}", daemon=True)
+            thread.start()
+            started.append(thread)
         _work(*work)
     except BaseException:
+        # Helpers already running stop at their next piece; none outlives the epoch.
         counters[FAILED] = 1
         raise
     finally:
-        for thread in helpers:
+        for thread in started:
             thread.join()
     if failures:
         raise failures[0]

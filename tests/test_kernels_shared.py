@@ -23,13 +23,13 @@ def data(digits):
     return np.ascontiguousarray(X[:250]), one_hot(y[:250], 10)
 
 
-def _epochs(X, Y, n_threads, options=None, epochs=2):
+def _epochs(X, Y, n_threads, options=None, epochs=2, sizes=SIZES):
     options = dict(options or {})
     weights = (np.random.default_rng(9).random(len(Y)) + 0.5) if options.pop("weighted",
                                                                            False) else None
-    params, layout, _ = twin_networks(SIZES, seed=3)
+    params, layout, _ = twin_networks(sizes, seed=3)
     velocity = np.zeros_like(params)
-    outputs = np.empty((len(Y), SIZES[-1]))
+    outputs = np.empty((len(Y), sizes[-1]))
     costs = np.empty(len(Y))
     for epoch in range(epochs):
         order = np.random.default_rng(epoch).permutation(len(Y))
@@ -167,21 +167,93 @@ def test_a_gather_waits_for_the_mini_batch_two_before_and_the_forward_pass_for_t
     assert ready(1, FORWARD_0) and ready(2, GATHER) and not ready(3, GATHER)
 
 
+def test_the_next_forward_pass_waits_for_every_block_of_the_updates():
+    counters = np.zeros(shared.DONE + len(STEPS), dtype=np.int64)
+    for b in (0, 1):
+        _done(counters, b, GATHER)
+    for step in range(FORWARD_0, UPDATE_1):
+        _done(counters, 0, step)
+    counters[_counter(0, UPDATE_1)] += STEPS[UPDATE_1] - 1  # all blocks but one
+    assert not _ready(counters, 1, FORWARD_0, STEPS, STEPS, 4)
+    counters[_counter(0, UPDATE_1)] += 1
+    assert _ready(counters, 1, FORWARD_0, STEPS, STEPS, 4)
+
+
+def test_a_short_last_mini_batch_waits_for_its_own_pieces_only():
+    # Two full mini-batches, then a short one whose steps are whole.
+    last = np.ones_like(STEPS)
+    counters = np.zeros(shared.DONE + len(STEPS), dtype=np.int64)
+    for b in (0, 1):
+        _done(counters, b, GATHER)
+        for step in range(FORWARD_0, len(STEPS)):
+            _done(counters, b, step)
+    ready = lambda step: _ready(counters, 2, step, STEPS, last, 2)  # noqa: E731
+    assert ready(GATHER) and not ready(FORWARD_0)
+    counters[_counter(2, GATHER)] += 1
+    assert ready(FORWARD_0) and not ready(FORWARD_0 + 1)
+    counters[_counter(2, FORWARD_0)] += 1
+    assert ready(FORWARD_0 + 1)
+
+
 def test_the_updates_wait_only_for_bp2_and_every_other_step_for_the_one_before_it():
     counters = np.zeros(shared.DONE + len(STEPS), dtype=np.int64)
     ready = lambda step: _ready(counters, 0, step, STEPS, STEPS, 4)  # noqa: E731
     _done(counters, 0, GATHER)
     for step in range(FORWARD_0, BP2 + 1):
-        assert ready(step) and not ready(step + 1)
+        assert ready(step) and not ready(step + 1) and not ready(UPDATE_1)
         _done(counters, 0, step)
     assert ready(UPDATE_2) and ready(UPDATE_1)
 
 
-def test_four_threads_on_two_cores_train_the_bits_of_one(data):
+def test_four_threads_train_the_bits_of_one(data):
+    # More threads than this machine's cores, if it has 2: more interleavings.
     X, Y = data
     options = FEATURES["everything"]
     for a, b in zip(_epochs(X, Y, 1, options=options), _epochs(X, Y, 4, options=options)):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("sizes, n, options", [
+    ([64, 600, 300, 10], 250, {}),  # two BP2 steps; three updates, two in blocks, at once
+    ([64, 1000, 10], 192, {"penalty": "l1", "dropout": 0.3}),  # n % m = 0; L1 by blocks
+    ([64, 1000, 10], 128, {}),  # two full mini-batches: each x buffer once
+    ([64, 1000, 10], 50, {}),  # one mini-batch, short
+    ([4000, 10], 250, {"momentum": 0.5}),  # one layer: no BP2, the update after the output
+], ids=["three-layers", "even-split", "two-batches", "one-short-batch", "one-layer"])
+def test_shared_epochs_train_the_bits_of_one_thread_for_any_depth_and_size(sizes, n, options,
+                                                                           digits, monkeypatch):
+    X, y = digits
+    if sizes[0] != X.shape[1]:
+        X = np.random.default_rng(4).random((len(y), sizes[0])) * (X.mean(axis=1)[:, None] > 0.3)
+    X, Y = np.ascontiguousarray(X[:n]), one_hot(y[:n], sizes[-1])
+    calls = []
+    epoch = kernels.sgd._epoch_on_threads
+    monkeypatch.setattr(kernels.sgd, "_epoch_on_threads",
+                        lambda *args: calls.append(args) or epoch(*args))
+    one = _epochs(X, Y, 1, options=options, sizes=sizes)
+    assert not calls
+    for n_threads in (2, 3):
+        for a, b in zip(one, _epochs(X, Y, n_threads, options=options, sizes=sizes)):
+            np.testing.assert_array_equal(a, b)
+    assert len(calls) == 4  # two epochs on each thread count, all shared
+
+
+def test_a_helper_that_cannot_start_stops_the_epoch_and_the_others_are_joined(data,
+                                                                              monkeypatch):
+    X, Y = data
+    real = shared.threading.Thread
+
+    class SecondFails(real):
+        def start(self):
+            if self.name.endswith("-2"):
+                raise RuntimeError("can't start new thread")
+            super().start()
+
+    monkeypatch.setattr(shared.threading, "Thread", SecondFails)
+    params, layout, _ = twin_networks(SIZES, seed=3)
+    with pytest.raises(RuntimeError, match="can't start"):
+        train(X, Y, np.arange(len(Y)), params, layout, mini_batch_size=64, n_threads=3)
+    assert not [t for t in shared.threading.enumerate() if t.name.startswith("fastnn-epoch")]
 
 
 def test_an_error_in_a_helper_thread_reaches_the_caller(data,
