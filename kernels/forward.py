@@ -14,7 +14,7 @@ from .activations import activate_block
 from .blas import gemm
 from .dropout import drop_out
 from .readonly import read_only
-from .split import n_blocks, product_rows, product_rows_parallel, shared
+from .split import n_blocks, product_rows
 from . import sparse
 
 # Offsets in the hot loops are unsigned: with signed ones numba must allow for
@@ -103,10 +103,11 @@ def as_dtype_of(x, like):
 
 
 @jit(from_python=False)
-def weighted_inputs(a_prev, params, layout, l, z, threads, small):
+def weighted_inputs(a_prev, params, layout, l, z, small):
     """z ← a^(l−1) w^l + b^l for every row: a GEMM onto the broadcast biases, in
     ``split``'s fixed blocks of samples for a large layer or product (``small``:
-    ``blas.small_product_limit``), on ``threads`` threads (None: one)."""
+    ``blas.small_product_limit``), one after the other (threads share them in
+    ``shared``)."""
     sizes, w_off, b_off, a_off = layout
     b0 = b_off[l]
     for s in range(z.shape[0]):
@@ -116,10 +117,8 @@ def weighted_inputs(a_prev, params, layout, l, z, threads, small):
     blocks = n_blocks(z.shape[0], sizes[l], sizes[l + 1], small)
     if blocks == 1:
         gemm(False, False, 1.0, a_prev, w, 1.0, z)
-    elif threads is None or not shared(z.shape[0], sizes[l], sizes[l + 1], params.itemsize):
-        product_rows(a_prev, w, z, blocks)
     else:
-        product_rows_parallel(a_prev, w, z, blocks)
+        product_rows(a_prev, w, z, blocks)
 
 
 @jit(from_python=False)
@@ -136,7 +135,7 @@ def activate_rows(z, code, dropout, keys, unit0, hidden):
 
 @jit(from_python=False)
 def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, keys, acts, capacity,
-                  threads, small):
+                  small):
     """The forward pass of a block of m samples: a^l = σ(w^l a^(l−1) + b^l).
 
     The samples are the rows of x, an (m, n_0) matrix, or (x None) the rows
@@ -144,9 +143,9 @@ def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, key
     (``sparse``).  Activations go to ``acts`` (``scratch(layout, capacity,
     …)``, m ≤ capacity); the output layer is left as z^L if ``out_act`` is
     identity.  Hidden layers are dropped out with the samples' ``keys`` if p
-    = ``dropout`` > 0 (None: no dropout code is compiled).  ``threads``
-    (None: one) share a large dense layer's product, cut into ``split``'s
-    blocks (``small``: ``blas.small_product_limit``).
+    = ``dropout`` > 0 (None: no dropout code is compiled).  A large dense
+    layer's product is cut into ``split``'s blocks (``small``:
+    ``blas.small_product_limit``).
     """
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
@@ -164,10 +163,10 @@ def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, key
         z = block(acts, layout, l + 1, m, capacity)
         if l > 0:
             weighted_inputs(read_only(block(acts, layout, l, m, capacity)), params, layout, l, z,
-                            threads, small)
+                            small)
         else:
             if x is not None:
-                weighted_inputs(read_only(x), params, layout, l, z, threads, small)
+                weighted_inputs(read_only(x), params, layout, l, z, small)
             if csr is not None:
                 sparse.weighted_inputs(csr, rows, params, w_off[0], b_off[0], c, z)
         last = l == n_layers - 1

@@ -114,12 +114,12 @@ def predict_rows(X, csr, n, params, layout, hidden, out_act, normalize, out, sma
         if X is not None:
             # Read-only whatever the caller passed: the epoch's forward pass.
             forward_block(read_only(X[r0:r1]), None, None, 1.0, params, layout, hidden, out_act,
-                          None, keys, acts, capacity, None, small)
+                          None, keys, acts, capacity, small)
         if csr is not None:
             for s in range(m):
                 rows[s] = r0 + s
             forward_block(None, csr, rows[:m], 1.0, params, layout, hidden, out_act, None, keys,
-                          acts, capacity, None, small)
+                          acts, capacity, small)
         a = block(acts, layout, n_layers, m, capacity)
         for r in range(m):
             total = 0.0

@@ -80,11 +80,9 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     n_threads : int
         Threads that share a large layer's products (``split``); the model is
         bitwise the same for any number.  The products' blocks follow the BLAS
-        (``blas.small_product_limit``), read once per process.  On dense input
-        (and ``DenseRows``) they enter the epoch once (``shared``: the caller's
-        thread and Python helpers); on CSR input they are numba's, whose
-        thread count must allow them
-        (``fastnn.estimators._threads.numba_threads``).  BLAS runs on one.
+        (``blas.small_product_limit``), read once per process.  They enter
+        the epoch once (``shared``: the caller's thread and Python helpers);
+        a CSR matrix's first layer is one thread's.  BLAS runs on one.
 
     Returns
     -------
@@ -104,18 +102,18 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     rows = X if isinstance(X, DenseRows) else None
     dense, csr = dense_or_csr(X) if rows is None else (None, None)
     small = small_product_limit()
-    threads = int(n_threads) if n_threads > 1 and _splits(
-        layout, mini_batch_size, csr is not None, small, params.itemsize) else None
-    # Threads that share dense input's products enter one parallel region
-    # for the whole epoch (``shared``); the same arithmetic, the same bits.
-    epoch = _epoch_on_threads if threads is not None and csr is None else _epoch
-    return epoch(dense, csr, rows, Y, sample_weight, order, params, velocity, layout,
-                 codes.hidden, codes.out_act, codes.cost, codes.penalty, real(hyper.eta),
-                 real(eta_reg), real(1.0 if l1 else 1.0 - eta_reg),
-                 real(eta_reg) if l1 and eta_reg != 0.0 else None,
-                 real(hyper.momentum) if hyper.momentum != 0.0 else None,
-                 float(hyper.dropout) if hyper.dropout > 0.0 else None,
-                 np.uint64(key), int(mini_batch_size), outputs, costs, threads, np.int64(small))
+    args = (dense, csr, rows, Y, sample_weight, order, params, velocity, layout, codes.hidden,
+            codes.out_act, codes.cost, codes.penalty, real(hyper.eta), real(eta_reg),
+            real(1.0 if l1 else 1.0 - eta_reg), real(eta_reg) if l1 and eta_reg != 0.0 else None,
+            real(hyper.momentum) if hyper.momentum != 0.0 else None,
+            float(hyper.dropout) if hyper.dropout > 0.0 else None,
+            np.uint64(key), int(mini_batch_size), outputs, costs)
+    # Threads enter the epoch once and share its pieces (``shared``), only
+    # where some layer's products split: the same arithmetic, the same bits.
+    if n_threads > 1 and _splits(layout, mini_batch_size, csr is not None, small,
+                                 params.itemsize):
+        return _epoch_on_threads(*args, int(n_threads), np.int64(small))
+    return _epoch(*args, np.int64(small))
 
 
 def _splits(layout, mini_batch_size, sparse_first, small, itemsize):
@@ -134,12 +132,11 @@ def _splits(layout, mini_batch_size, sparse_first, small, itemsize):
 @jit()
 def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
            penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
-           threads, small):
-    """``train_epoch``'s compiled body; ``l1_shrink``, ``momentum``, ``dropout``
-    and ``sample_weight`` are None where the fit does not use them,
-    ``threads`` where it runs on one thread (no parallel code compiled; with
-    threads, dense input goes to ``shared.epoch`` instead), and all but one of
-    X, ``csr`` and ``rows`` (``DenseRows``)."""
+           small):
+    """``train_epoch``'s compiled body on one thread; ``l1_shrink``,
+    ``momentum``, ``dropout`` and ``sample_weight`` are None where the fit
+    does not use them, and all but one of X, ``csr`` and ``rows``
+    (``DenseRows``)."""
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
     n = order.shape[0]
@@ -184,13 +181,13 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
         if X is not None:
             # Read-only, as prediction passes X: one compiled forward pass.
             forward_block(read_only(x), None, None, c, params, layout, hidden, identity, dropout,
-                          keys, acts, mbs, threads, small)
+                          keys, acts, mbs, small)
         if rows is not None:
             forward_block(read_only(x), None, None, c, params, layout, hidden, identity, dropout,
-                          keys, acts, mbs, threads, small)
+                          keys, acts, mbs, small)
         if csr is not None:
             forward_block(None, csr, batch, c, params, layout, hidden, identity, dropout, keys,
-                          acts, mbs, threads, small)
+                          acts, mbs, small)
         finite = outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y, sample_weight,
                                      batch, cost, out_act, block(deltas, layout, n_layers, m, mbs),
                                      outputs, costs, c_batch[:m])
@@ -208,14 +205,14 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
                 gemm(False, True, 1.0, d, weights_of(params, layout, l), 0.0, d_prev)
                 backpropagate(d_prev, a_prev, hidden, dropout, keys, first_unit(sizes, l))
                 update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale,
-                              momentum, penalty, eta_reg, grad, threads, small)
+                              momentum, penalty, eta_reg, grad, small)
             else:
                 if X is not None:
                     update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
-                                  momentum, penalty, eta_reg, grad, threads, small)
+                                  momentum, penalty, eta_reg, grad, small)
                 if rows is not None:
                     update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
-                                  momentum, penalty, eta_reg, grad, threads, small)
+                                  momentum, penalty, eta_reg, grad, small)
                 if csr is not None:
                     c = update_first(csr, batch, d, params, velocity, layout, c, keep, scale,
                                      l1_shrink, momentum, penalty, eta_reg, grad, buf)

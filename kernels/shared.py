@@ -23,7 +23,9 @@ nothing left — simply takes every piece in turn.  Every piece is the same
 arithmetic as in ``sgd._epoch`` on one thread — the same GEMM per block, σ
 element by element — so the model is bitwise the same for any thread count.
 
-Dense X (or ``DenseRows``) only: a sparse first layer keeps ``sgd._epoch``.
+On CSR input the first layer is ``sparse``'s, in one piece each way (its
+forward sum and its update), and threads share the products of the layers
+after it.
 """
 import threading
 
@@ -37,7 +39,8 @@ from .dropout import sample_key
 from .forward import activate_rows, as_dtype_of, block, first_unit, weighted_inputs
 from .forward import weights as weights_of
 from .readonly import read_only
-from .sparse import densify_rows
+from .sparse import densify_rows, fold, update_first
+from .sparse import weighted_inputs as sparse_weighted_inputs
 from .split import N_BLOCKS, SPLIT_MIN_BATCH, bounds, n_blocks, n_row_blocks, product_block, shared
 from .split import update_block
 from .steps import ROWS_AHEAD, backpropagate, gather, outputs_and_deltas, prefetch_rows
@@ -55,19 +58,20 @@ SPINS = 1000
 
 
 @jit()
-def plan(sizes, m, small, whole_update, itemsize):
+def plan(sizes, m, small, whole_update, itemsize, sparse_first):
     """Pieces per step for a mini-batch of m samples: the gather, the forward
     pass of each layer, the output pass, BP2 for l = L−1 … 1, then the update
     of each layer l = L−1 … 0.  A product runs in blocks only where threads
     would share it in ``sgd._epoch`` (``split.shared``); ``whole_update`` ≠ 0
-    (momentum) keeps every update whole."""
+    (momentum) keeps every update whole, and ``sparse_first`` ≠ 0 (CSR
+    input) the first layer (``sparse``'s, one piece each way)."""
     n_layers = sizes.shape[0] - 1
     steps = np.ones(3 * n_layers + 1, dtype=np.int64)
     steps[0] = N_BLOCKS if m >= SPLIT_MIN_BATCH else 1
-    for l in range(n_layers):
+    for l in range(sparse_first, n_layers):
         if shared(m, sizes[l], sizes[l + 1], itemsize):
             steps[1 + l] = n_blocks(m, sizes[l], sizes[l + 1], small)
-    for r in range(n_layers):
+    for r in range(n_layers - sparse_first):
         l = n_layers - 1 - r
         if whole_update == 0 and shared(m, sizes[l], sizes[l + 1], itemsize):
             steps[2 * n_layers + 1 + r] = n_row_blocks(m, sizes[l], sizes[l + 1], small)
@@ -162,10 +166,11 @@ def _ready(counters, b, step, steps, steps_last, n_full):
 
 
 @jit(from_python=False)
-def _gather_piece(X, rows, Y, order, outputs, costs, key, dropout, keys, x_buf, start, m, mbs,
-                  k, pieces):
+def _gather_piece(X, csr, rows, Y, order, outputs, costs, key, dropout, keys, x_buf, start, m,
+                  mbs, k, pieces):
     """Rows s0 … s1 − 1 of the mini-batch's x (``steps.gather`` or, from a
-    ``DenseRows`` matrix, ``sparse.densify_rows``) and their dropout keys;
+    ``DenseRows`` matrix, ``sparse.densify_rows``; a CSR matrix's first layer
+    reads its rows in place) and their dropout keys;
     piece 0 also hints the mini-batch's rows of Y and the monitors, which
     its output pass reads a step later (the gather runs a mini-batch ahead)."""
     s0, s1 = bounds(k, pieces, m)
@@ -173,6 +178,8 @@ def _gather_piece(X, rows, Y, order, outputs, costs, key, dropout, keys, x_buf, 
     if k == 0:
         if X is not None:
             prefetch_rows(None, Y, outputs, costs, order, start, mbs)
+        if csr is not None:
+            prefetch_rows(csr, Y, outputs, costs, order, start, mbs)
         if rows is not None:
             prefetch_rows(rows, Y, outputs, costs, order, start, mbs)
     x = x_buf[:m]
@@ -187,21 +194,27 @@ def _gather_piece(X, rows, Y, order, outputs, costs, key, dropout, keys, x_buf, 
 
 
 @jit(from_python=False)
-def _forward_piece(params, layout, l, hidden, dropout, keys, x_buf, acts, m, mbs, k, pieces,
-                   small):
+def _forward_piece(csr, batch, c, params, layout, l, hidden, dropout, keys, x_buf, acts, m, mbs,
+                   k, pieces, small):
     """Layer l's z = a w + b and a = σ(z) (z^L left as it is) for piece k of
     ``pieces`` blocks of samples: the whole layer as ``forward.weighted_inputs``
-    computes it on one thread, or one of ``split.n_blocks``'s blocks."""
+    computes it on one thread, or one of ``split.n_blocks``'s blocks.  On CSR
+    input the first layer is ``sparse``'s, c W, whole."""
     sizes, w_off, b_off, a_off = layout
     last = l == sizes.shape[0] - 2
     code = IDENTITY if last else hidden
     z = block(acts, layout, l + 1, m, mbs)
+    if csr is not None:
+        if l == 0:
+            sparse_weighted_inputs(csr, batch, params, w_off[0], b_off[0], c, z)
+            activate_rows(z, code, dropout, keys, first_unit(sizes, l + 1), not last)
+            return
     if l == 0:
         a_prev = read_only(x_buf[:m])
     else:
         a_prev = read_only(block(acts, layout, l, m, mbs))
     if pieces == 1:
-        weighted_inputs(a_prev, params, layout, l, z, None, small)
+        weighted_inputs(a_prev, params, layout, l, z, small)
         activate_rows(z, code, dropout, keys, first_unit(sizes, l + 1), not last)
     else:
         s0, s1 = bounds(k, pieces, m)
@@ -213,14 +226,23 @@ def _forward_piece(params, layout, l, hidden, dropout, keys, x_buf, acts, m, mbs
 
 
 @jit(from_python=False)
-def _update_piece(params, velocity, layout, l, hidden, penalty, eta_reg, keep, l1_shrink,
-                  momentum, dropout, keys, scale, grad, x_buf, acts, deltas, m, mbs, k, pieces,
-                  small, backward):
+def _update_piece(csr, batch, c_state, buf, params, velocity, layout, l, hidden, penalty, eta_reg,
+                  keep, l1_shrink, momentum, dropout, keys, scale, grad, x_buf, acts, deltas, m,
+                  mbs, k, pieces, small, backward):
     """BP2 down to layer l (``backward``), or the update of layer l's weights
     and biases: whole (``steps.update_layer`` on one thread) or block k of
-    ``split.n_row_blocks``'s blocks of w's rows, the biases with block 0."""
+    ``split.n_row_blocks``'s blocks of w's rows, the biases with block 0.  On
+    CSR input the first layer's is ``sparse.update_first``'s, whole, and
+    moves w¹'s scale c (``c_state``)."""
     sizes = layout[0]
     d = block(deltas, layout, l + 1, m, mbs)
+    if csr is not None:
+        if l == 0 and not backward:
+            c_state[0] = update_first(csr, batch, d, params, velocity, layout, c_state[0], keep,
+                                      scale, l1_shrink, momentum, penalty, eta_reg,
+                                      grad[layout[1][0]:], buf)
+            update_biases(params, velocity, layout, l, d, scale, momentum)
+            return
     if backward:
         # BP2 with w^(l+1) as it was: before its update, the next step.
         d_prev = block(deltas, layout, l, m, mbs)
@@ -236,7 +258,7 @@ def _update_piece(params, velocity, layout, l, hidden, penalty, eta_reg, keep, l
         # Each layer's gradient in its own part of ``grad`` (momentum): the
         # updates of different layers run at once.
         update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale, momentum,
-                     penalty, eta_reg, grad[layout[1][l]:], None, small)
+                     penalty, eta_reg, grad[layout[1][l]:], small)
     else:
         w = weights_of(params, layout, l)
         if l1_shrink is not None:
@@ -248,10 +270,10 @@ def _update_piece(params, velocity, layout, l, hidden, penalty, eta_reg, keep, l
 
 
 @jit()
-def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
+def _work(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
           penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
           small, x_bufs, acts, deltas, grad, keys_bufs, c_batch, scale_full, steps, steps_last,
-          batch_of, step_of, piece_of, counters):
+          batch_of, step_of, piece_of, counters, c_state, buf):
     """One thread's share of the epoch: tickets in order until none is left."""
     n_layers = layout[0].shape[0] - 1
     first_update = 2 * n_layers + 1
@@ -277,15 +299,16 @@ def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, ou
             pieces = steps[step] if b < n_full else steps_last[step]
             # Mini-batches alternate between two x buffers (and dropout keys).
             x_buf, keys = x_bufs[b % 2], keys_bufs[b % 2]
+            batch = order[start:start + m]
             if step == 0:
-                _gather_piece(X, rows, Y, order, outputs, costs, key, dropout, keys, x_buf, start,
-                              m, mbs, k, pieces)
+                _gather_piece(X, csr, rows, Y, order, outputs, costs, key, dropout, keys, x_buf,
+                              start, m, mbs, k, pieces)
             elif step <= n_layers:
-                _forward_piece(params, layout, step - 1, hidden, dropout, keys, x_buf, acts, m,
-                               mbs, k, pieces, small)
+                _forward_piece(csr, batch, c_state[0], params, layout, step - 1, hidden, dropout,
+                               keys, x_buf, acts, m, mbs, k, pieces, small)
             elif step == n_layers + 1:
                 if not outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y,
-                                          sample_weight, order[start:start + m], cost, out_act,
+                                          sample_weight, batch, cost, out_act,
                                           block(deltas, layout, n_layers, m, mbs), outputs,
                                           costs, c_batch[:m]):
                     atomic.fetch_add(counters, FAILED, 1)
@@ -294,19 +317,18 @@ def _work(X, rows, Y, sample_weight, order, params, velocity, layout, hidden, ou
                 backward = step < first_update
                 l = first_update - step if backward else 3 * n_layers - step
                 scale = scale_full if m == mbs else as_dtype_of(eta / m, params)
-                _update_piece(params, velocity, layout, l, hidden, penalty, eta_reg, keep,
-                              l1_shrink, momentum, dropout, keys, scale, grad, x_buf, acts,
-                              deltas, m, mbs, k, pieces, small, backward)
+                _update_piece(csr, batch, c_state, buf, params, velocity, layout, l, hidden,
+                              penalty, eta_reg, keep, l1_shrink, momentum, dropout, keys, scale,
+                              grad, x_buf, acts, deltas, m, mbs, k, pieces, small, backward)
         atomic.fetch_add(counters, _counter(b, step), 1)
 
 
 def epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
           penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
           threads, small):
-    """``sgd._epoch`` for dense X (``csr`` None) on ``threads`` threads: the
-    caller's and ``threads − 1`` helpers, each running ``_work`` (compiled,
-    without the GIL) until the epoch's pieces are gone.  False if a δ^L or a
-    weight is not finite.
+    """``sgd._epoch`` on ``threads`` threads: the caller's and ``threads − 1``
+    helpers, each running ``_work`` (compiled, without the GIL) until the
+    epoch's pieces are gone.  False if a δ^L or a weight is not finite.
 
     Plain Python threads, not a numba parallel region: the region's
     machinery compiled ~4.5 s more, and needs no threading layer this way.
@@ -314,20 +336,26 @@ def epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidde
     sizes = layout[0]
     n = order.shape[0]
     whole_update = np.int64(momentum is not None)
-    steps = plan(sizes, mbs, small, whole_update, params.itemsize)
-    steps_last = plan(sizes, max(n % mbs, 1), small, whole_update, params.itemsize)
+    sparse_first = np.int64(csr is not None)
+    steps = plan(sizes, mbs, small, whole_update, params.itemsize, sparse_first)
+    steps_last = plan(sizes, max(n % mbs, 1), small, whole_update, params.itemsize, sparse_first)
     n_full = n // mbs
-    work = (X, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
+    # CSR input is read in place: no x buffers.
+    n_x = 0 if csr is not None else int(sizes[0])
+    # w¹'s scale c (``sparse``), 1 at the epoch's start and folded back at its end.
+    c_state = np.ones(1, dtype=np.float64)
+    work = (X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
             penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
-            small, np.empty((2, mbs, int(sizes[0])), dtype=params.dtype),
+            small, np.empty((2, mbs, n_x), dtype=params.dtype),
             np.zeros(mbs * int(sizes[1:].sum()), dtype=params.dtype),
             np.zeros(mbs * int(sizes[1:].sum()), dtype=params.dtype),
             np.empty(params.size if momentum is not None else 0, dtype=params.dtype),
             np.zeros((2, mbs), dtype=np.uint64), np.empty(mbs, dtype=np.float64),
             params.dtype.type(float(eta) / mbs), steps, steps_last,
             *schedule(steps, steps_last, n_full, n_full + int(n_full * mbs < n)),
-            np.zeros(DONE + steps.shape[0], dtype=np.int64))
-    counters = work[-1]
+            np.zeros(DONE + steps.shape[0], dtype=np.int64), c_state,
+            np.empty(1, dtype=params.dtype))
+    counters = work[-3]
     failures = []
 
     def helper():
@@ -353,4 +381,12 @@ def epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidde
             thread.join()
     if failures:
         raise failures[0]
+    if csr is not None:
+        _fold_back(params, layout, c_state)
     return bool(counters[FAILED] == 0 and np.isfinite(params).all())
+
+
+@jit()
+def _fold_back(params, layout, c_state):
+    """w¹ ← c W at the epoch's end, as ``sgd._epoch`` leaves it (``sparse.fold``)."""
+    fold(params, layout[1][0], layout[2][0], c_state[0])

@@ -10,8 +10,6 @@ depends on the layer's size, the mini-batch's and the BLAS
 runs the very same blocks in turn: the model is bitwise the same on 1 or
 many threads.
 """
-from numba import prange
-
 from ._jit import jit, jitable
 from .blas import gemm
 
@@ -104,13 +102,6 @@ def product_rows(a, w, z, blocks):
         product_block(a, w, z, k, blocks)
 
 
-@jit(parallel=True, from_python=False)
-def product_rows_parallel(a, w, z, blocks):
-    """``product_rows`` with a thread per block."""
-    for k in prange(blocks):
-        product_block(a, w, z, k, blocks)
-
-
 @jit(from_python=False)
 def gradient_rows(a, d, g, blocks):
     """g ← aᵀδ (the gradient momentum needs apart), block of g's rows after block."""
@@ -132,9 +123,3 @@ def update_rows(a, d, w, keep, scale, blocks):
     for k in range(blocks):
         update_block(a, d, w, keep, scale, k, blocks)
 
-
-@jit(parallel=True, from_python=False)
-def update_rows_parallel(a, d, w, keep, scale, blocks):
-    """``update_rows`` with a thread per block."""
-    for k in prange(blocks):
-        update_block(a, d, w, keep, scale, k, blocks)

@@ -11,7 +11,7 @@ from .costs import fn as cost_fn
 from .dropout import derivative_times_kept
 from .forward import weights as weights_of
 from .prefetch import prefetch, prefetch_far
-from .split import gradient_rows, n_row_blocks, shared, update_rows, update_rows_parallel
+from .split import gradient_rows, n_row_blocks, update_rows
 from .update import regularise, update_biases, update_momentum
 
 LINE = 64  # bytes in a cache line
@@ -108,7 +108,7 @@ def backpropagate(d, a, code, dropout, keys, unit0):
 
 @jit(from_python=False)
 def update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale, momentum,
-                  penalty, eta_reg, grad, threads, small):
+                  penalty, eta_reg, grad, small):
     """w^l and b^l from the mini-batch's a^(l−1) and δ^l (BP3, BP4).
 
     Plain SGD is one GEMM: w ← keep · w − scale · aᵀδ, keep = 1 − ηλ/n for L2
@@ -117,7 +117,7 @@ def update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale,
     own (``grad``) to move the velocity, with ``penalty`` and ``eta_reg`` = ηλ/n.
     A large layer's or product's update (momentum's gradient) runs in
     ``split``'s fixed blocks of rows (``small``: ``blas.small_product_limit``),
-    the plain one on ``threads`` threads (None: one).
+    one after the other (threads share them in ``shared``).
     """
     w = weights_of(params, layout, l)
     if momentum is not None:
@@ -130,8 +130,6 @@ def update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale,
         blocks = n_row_blocks(d.shape[0], w.shape[0], w.shape[1], small)
         if blocks == 1:
             gemm(True, False, -scale, a_prev, d, keep, w)
-        elif threads is None or not shared(d.shape[0], w.shape[0], w.shape[1], w.itemsize):
-            update_rows(a_prev, d, w, keep, scale, blocks)
         else:
-            update_rows_parallel(a_prev, d, w, keep, scale, blocks)
+            update_rows(a_prev, d, w, keep, scale, blocks)
     update_biases(params, velocity, layout, l, d, scale, momentum)

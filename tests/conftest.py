@@ -10,27 +10,29 @@ from fastnn.estimators._params import initial_parameters, pack
 from fastnn.reference import Network
 
 COST_NAMES = sorted(kernels.COSTS)
-# Where the compiled epoch (``kernels.sgd._epoch``) takes its thread count.
-EPOCH_THREADS = list(inspect.signature(kernels.sgd._epoch.py_func).parameters).index("threads")
+# Where the epoch on threads (``kernels.shared.epoch``) takes its thread count;
+# ``epoch_calls`` records one-thread epochs with None there.
+EPOCH_THREADS = list(inspect.signature(kernels.shared.epoch).parameters).index("threads")
 ACTIVATION_NAMES = sorted(kernels.HIDDEN_ACTIVATIONS)
 
 
 @pytest.fixture
 def epoch_calls(monkeypatch):
-    """The arguments of every call of the compiled epoch (``kernels.sgd._epoch``,
-    or ``kernels.shared.epoch`` with the same arguments when threads share
-    dense input's products), recorded as fits make them."""
+    """The arguments of every epoch as fits make them: ``kernels.sgd._epoch``'s
+    on one thread, with None put in for the thread count, or those of
+    ``kernels.shared.epoch`` when threads share a layer's products."""
     from fastnn.kernels import sgd
 
     calls = []
-    for name in ("_epoch", "_epoch_on_threads"):
-        monkeypatch.setattr(sgd, name, _spy(getattr(sgd, name), calls))
+    for name, one_thread in (("_epoch", True), ("_epoch_on_threads", False)):
+        monkeypatch.setattr(sgd, name, _spy(getattr(sgd, name), calls, one_thread))
     return calls
 
 
-def _spy(epoch, calls):
+def _spy(epoch, calls, one_thread):
     def spy(*args):
-        calls.append(args)
+        calls.append(args[:EPOCH_THREADS] + (None,) + args[EPOCH_THREADS:] if one_thread
+                     else args)
         return epoch(*args)
     return spy
 

@@ -112,11 +112,11 @@ def test_the_plan_cuts_only_the_products_threads_share():
     sizes = np.array(SIZES, dtype=np.int64)
     # gather, forward of both layers, the output pass, BP2 to layer 1, the
     # update of layer 2, the update of layer 1.
-    steps = shared.plan(sizes, 64, 1_000_000, 0, 8)
+    steps = shared.plan(sizes, 64, 1_000_000, 0, 8, 0)
     assert len(steps) == 7 and steps[0] == 2 and steps[1] > 1 and steps[6] > 1
     assert list(steps[2:6]) == [1, 1, 1, 1]
-    assert shared.plan(sizes, 64, 1_000_000, 1, 8)[6] == 1  # momentum: updates whole
-    assert list(shared.plan(sizes, 10, 1_000_000, 0, 8)) == [1] * 7  # too small to share
+    assert shared.plan(sizes, 64, 1_000_000, 1, 8, 0)[6] == 1  # momentum: updates whole
+    assert list(shared.plan(sizes, 10, 1_000_000, 0, 8, 0)) == [1] * 7  # too small to share
 
 
 # Two layers: the gather, the forward pass of each, the output pass, BP2 to
@@ -219,13 +219,20 @@ def test_four_threads_train_the_bits_of_one(data):
     ([64, 1000, 10], 128, {}),  # two full mini-batches: each x buffer once
     ([64, 1000, 10], 50, {}),  # one mini-batch, short
     ([4000, 10], 250, {"momentum": 0.5}),  # one layer: no BP2, the update after the output
-], ids=["three-layers", "even-split", "two-batches", "one-short-batch", "one-layer"])
+    ([64, 100, 1000, 10], 250, {"sparse": True}),  # CSR: w¹ sparse and whole, w² shared
+    ([64, 100, 1000, 10], 250, {"sparse": True, "lmbda": 820.0}),  # w¹'s scale folded
+    ([64, 100, 1000, 10], 250, {"sparse": True, **FEATURES["everything"]}),
+], ids=["three-layers", "even-split", "two-batches", "one-short-batch", "one-layer", "csr",
+        "csr-folded", "csr-everything"])
 def test_shared_epochs_train_the_bits_of_one_thread_for_any_depth_and_size(sizes, n, options,
                                                                            digits, monkeypatch):
     X, y = digits
+    options = dict(options)
     if sizes[0] != X.shape[1]:
         X = np.random.default_rng(4).random((len(y), sizes[0])) * (X.mean(axis=1)[:, None] > 0.3)
     X, Y = np.ascontiguousarray(X[:n]), one_hot(y[:n], sizes[-1])
+    if options.pop("sparse", False):
+        X = as_csr(X)
     calls = []
     epoch = kernels.sgd._epoch_on_threads
     monkeypatch.setattr(kernels.sgd, "_epoch_on_threads",

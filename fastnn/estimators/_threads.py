@@ -3,10 +3,11 @@
 The estimators call ``numba_threads(n_threads)`` and ``blas_threads(1)``
 around every kernel call.  Training runs BLAS on one thread (``blas_threads``
 says why); its threads share a large layer's products in fixed blocks
-(``kernels/split.py``): on dense input the caller's thread and plain Python
-helpers that enter the epoch once (``kernels/shared.py``, no threading layer
-involved), on sparse input numba's.  Prediction shares its rows between
-numba's threads (``kernels/predict.py``), each with BLAS on one.
+(``kernels/split.py``): the caller's thread and plain Python helpers that
+enter the epoch once (``kernels/shared.py``; a CSR matrix's first layer runs
+on one of them).  Prediction shares its rows between Python threads
+(``kernels/predict.py``), each with BLAS on one.  No kernel opens a numba
+parallel region; numba's thread setting still counts in the rule below.
 
 **The threads rule** (``n_threads=None``): the smallest of
 
