@@ -1,6 +1,6 @@
 """The epoch on several threads, entered once per epoch.
 
-``sgd._epoch`` on threads opens a numba parallel region for each large
+Threads once shared an epoch through a numba parallel region for each large
 product, two per mini-batch, and under numba's TBB layer a region's worker
 woke late each time, so the second core took few blocks (bench/ANALYSIS.md
 item 4).  Here the caller's thread and ``threads − 1`` helpers (plain Python
