@@ -243,8 +243,9 @@ def main(argv=None):
 
     path = HERE / "WHOLE.json"
     result = json.loads(path.read_text()) if path.exists() else {}
-    result.update(facts=machine.facts(), date=time.strftime("%Y-%m-%d %H:%M %Z"),
-                  commit=machine.git_state(HERE.parent))
+    # A run may redo some sections only: each keeps the date and commit it ran on.
+    stamp = dict(date=time.strftime("%Y-%m-%d %H:%M %Z"), commit=machine.git_state(HERE.parent))
+    result.update(facts=machine.facts(), **stamp)
     X32, Y32, _, data_note = load_data()
     y = Y32.argmax(axis=1)
     result["data"] = data_note
@@ -253,12 +254,15 @@ def main(argv=None):
         result["fits"], result["fits_skipped"] = time_fits(X, yy, args.rounds, log)
         result["fit_vs_kernel"] = fit_against_kernel(X.astype(np.float64), Y, yy, 3,
                                                      args.rounds)
-        result.update(fits_n=args.n, fits_rounds=args.rounds, fits_load=machine.load_average())
+        result.update(fits_n=args.n, fits_rounds=args.rounds, fits_load=machine.load_average(),
+                      fits_stamp=stamp)
     if every or args.sweep:
         result["sweep"] = time_sweep(X32, y, peers=args.peers, log=log)
         result["sweep_load"] = machine.load_average()
+        result["sweep_stamp"] = stamp
     if every or args.compile:
         result["compile"] = time_compile(log)
+        result["compile_stamp"] = stamp
     path.write_text(json.dumps(result, indent=1, default=str))
     log(f"wrote {path}")
     return 0
@@ -273,14 +277,19 @@ def render_section(path=HERE / "WHOLE.json"):
     if not Path(path).exists():
         return ["", "## What users run", "", "Not measured: run `python -m bench.whole`."]
     res = json.loads(Path(path).read_text())
-    commit = res.get("commit", ["?"])[0]
+    def ran(section):
+        stamp = res.get(f"{section}_stamp") or dict(date=res["date"], commit=res.get("commit"))
+        return f"{stamp['date']}, commit `{(stamp.get('commit') or ['?'])[0]}`"
+
     out = ["", "## What users run: whole fits, the ch. 3 sweep, compile time", "",
-           f"`python -m bench.whole` ({res['date']}, commit `{commit}`), {res['data']}."]
+           f"`python -m bench.whole` on {res['data']}; each part says when and on which "
+           "commit it ran."]
     fits = res.get("fits")
     if fits:
         out += ["", f"**One-epoch fits** on the first {res['fits_n']:,} samples, BLAS and "
                 "every library on one thread, medians of "
-                f"{res['fits_rounds']} interleaved rounds (load {res['fits_load']} after); "
+                f"{res['fits_rounds']} interleaved rounds (load {res['fits_load']} after; "
+                f"{ran('fits')}); "
                 "ratios = peer's time / fastnn's:", ""]
         rows = []
         for shape in ("784-30-10", "784-100-10"):
@@ -309,7 +318,7 @@ def render_section(path=HERE / "WHOLE.json"):
     if sweep:
         out += ["", "**The book's ch. 3 sweep**: `GridSearchCV(FastNN(hidden_layer_sizes=(30,), "
                 "epochs=E), 5 η × 5 λ, cv=<the 50,000/10,000 split>, n_jobs=2)`, m = 10, on "
-                f"Fashion-MNIST (load {res.get('sweep_load')} after).  30 epochs are "
+                f"Fashion-MNIST (load {res.get('sweep_load')} after; {ran('sweep')}).  30 epochs are "
                 "extrapolated from the line through E = 1 and E = 2, not measured:", ""]
         rows = []
         for name in ("fastnn", "sklearn-mlp"):
@@ -322,7 +331,8 @@ def render_section(path=HERE / "WHOLE.json"):
     if compile_steps:
         out += ["", "**Compile time**, each step a fresh process on the same, at first empty, "
                 "`NUMBA_CACHE_DIR` (seconds after the imports: the step's fits on the 8×8 "
-                "digits, mostly compiling; a step that compiles nothing takes ~0.3 s):", "",
+                f"digits, mostly compiling; a step that compiles nothing takes ~0.3 s; "
+                f"{ran('compile')}):", "",
                 _table(["step", "seconds"], [(s, f"{t:.1f}") for s, t in compile_steps])]
     return out + [""]
 
