@@ -95,14 +95,6 @@ def first_unit(sizes, l):
 
 
 @jit(from_python=False)
-def as_dtype_of(x, like):
-    """x as a scalar of ``like``'s dtype, so float32 loops stay in float32."""
-    out = np.empty(1, dtype=like.dtype)
-    out[0] = x
-    return out[0]
-
-
-@jit(from_python=False)
 def weighted_inputs(a_prev, params, layout, l, z, small):
     """z ← a^(l−1) w^l + b^l for every row: a GEMM onto the broadcast biases, in
     ``split``'s fixed blocks of samples for a large layer or product (``small``:

@@ -26,7 +26,8 @@ from ._jit import jit
 from .activations import IDENTITY
 from .blas import gemm, small_product_limit
 from .dropout import sample_key
-from .forward import as_dtype_of, block, first_unit, forward_block, scratch
+from .dtype import as_dtype_of
+from .forward import block, first_unit, forward_block, scratch
 from .forward import weights as weights_of
 from . import split
 from .predict import dense_or_csr
@@ -150,7 +151,6 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
     x_buf = np.empty((mbs, n_x), dtype=params.dtype)
     # Sparse input: w¹ = c W (``sparse``), c back to 1 at the epoch's end.
     c = 1.0
-    buf = np.empty(1, dtype=params.dtype)
     acts = scratch(layout, mbs, params)
     deltas = scratch(layout, mbs, params)
     n_grad = 0
@@ -215,7 +215,7 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
                                   momentum, penalty, eta_reg, grad, small)
                 if csr is not None:
                     c = update_first(csr, batch, d, params, velocity, layout, c, keep, scale,
-                                     l1_shrink, momentum, penalty, eta_reg, grad, buf)
+                                     l1_shrink, momentum, penalty, eta_reg, grad)
                     update_biases(params, velocity, layout, l, d, scale, momentum)
     fold(params, w_off[0], b_off[0], c)
     for k in range(params.shape[0]):

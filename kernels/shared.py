@@ -36,7 +36,8 @@ from ._jit import jit
 from .activations import IDENTITY
 from .blas import gemm
 from .dropout import sample_key
-from .forward import activate_rows, as_dtype_of, block, first_unit, weighted_inputs
+from .dtype import as_dtype_of
+from .forward import activate_rows, block, first_unit, weighted_inputs
 from .forward import weights as weights_of
 from .readonly import read_only
 from .sparse import densify_rows, fold, update_first
@@ -226,7 +227,7 @@ def _forward_piece(csr, batch, c, params, layout, l, hidden, dropout, keys, x_bu
 
 
 @jit(from_python=False)
-def _update_piece(csr, batch, c_state, buf, params, velocity, layout, l, hidden, penalty, eta_reg,
+def _update_piece(csr, batch, c_state, params, velocity, layout, l, hidden, penalty, eta_reg,
                   keep, l1_shrink, momentum, dropout, keys, scale, grad, x_buf, acts, deltas, m,
                   mbs, k, pieces, small, backward):
     """BP2 down to layer l (``backward``), or the update of layer l's weights
@@ -240,7 +241,7 @@ def _update_piece(csr, batch, c_state, buf, params, velocity, layout, l, hidden,
         if l == 0 and not backward:
             c_state[0] = update_first(csr, batch, d, params, velocity, layout, c_state[0], keep,
                                       scale, l1_shrink, momentum, penalty, eta_reg,
-                                      grad[layout[1][0]:], buf)
+                                      grad[layout[1][0]:])
             update_biases(params, velocity, layout, l, d, scale, momentum)
             return
     if backward:
@@ -273,7 +274,7 @@ def _update_piece(csr, batch, c_state, buf, params, velocity, layout, l, hidden,
 def _work(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
           penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
           small, x_bufs, acts, deltas, grad, keys_bufs, c_batch, scale_full, steps, steps_last,
-          batch_of, step_of, piece_of, counters, c_state, buf):
+          batch_of, step_of, piece_of, counters, c_state):
     """One thread's share of the epoch: tickets in order until none is left."""
     n_layers = layout[0].shape[0] - 1
     first_update = 2 * n_layers + 1
@@ -317,7 +318,7 @@ def _work(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidde
                 backward = step < first_update
                 l = first_update - step if backward else 3 * n_layers - step
                 scale = scale_full if m == mbs else as_dtype_of(eta / m, params)
-                _update_piece(csr, batch, c_state, buf, params, velocity, layout, l, hidden,
+                _update_piece(csr, batch, c_state, params, velocity, layout, l, hidden,
                               penalty, eta_reg, keep, l1_shrink, momentum, dropout, keys, scale,
                               grad, x_buf, acts, deltas, m, mbs, k, pieces, small, backward)
         atomic.fetch_add(counters, _counter(b, step), 1)
@@ -353,9 +354,8 @@ def epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidde
             np.zeros((2, mbs), dtype=np.uint64), np.empty(mbs, dtype=np.float64),
             params.dtype.type(float(eta) / mbs), steps, steps_last,
             *schedule(steps, steps_last, n_full, n_full + int(n_full * mbs < n)),
-            np.zeros(DONE + steps.shape[0], dtype=np.int64), c_state,
-            np.empty(1, dtype=params.dtype))
-    counters = work[-3]
+            np.zeros(DONE + steps.shape[0], dtype=np.int64), c_state)
+    counters = work[-2]
     failures = []
 
     def helper():

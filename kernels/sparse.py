@@ -22,6 +22,7 @@ from collections import namedtuple
 import numpy as np
 
 from ._jit import jit
+from .dtype import as_dtype_of
 from .stack import STACK_LANES, stack_lanes
 from .update import regularise, update_momentum
 
@@ -97,11 +98,13 @@ def weighted_inputs(csr, rows, params, w0, b0, c, z):
 
 
 @jit(from_python=False)
-def add_gradient(csr, rows, d, params, w0, step, buf):
+def add_gradient(csr, rows, d, params, w0, step):
     """W_i· ← W_i· + step · Σ_s x_si δ_s· over the non-zeros x_si of the rows.
 
-    ``step`` is −η/(m c) for the scaled plain update; ``buf`` is a 1-element
-    array of params' dtype, so that float32 rows are moved in float32.  Each
+    ``step`` is −η/(m c) for the scaled plain update; step · x_si is taken to
+    params' dtype (``as_dtype_of``), so that float32 rows move in float32
+    (``bench.ab``: 1.02–1.08× in float64 at 20 % non-zeros against a store
+    and a load of a 1-element array per non-zero).  Each
     sample's δ is copied to the stack first (``stack_lanes``): the loop
     writing W then reads nothing it could overlap.
     """
@@ -115,8 +118,7 @@ def add_gradient(csr, rows, d, params, w0, step, buf):
             for j in range(width):
                 d_s[j] = d[s, j0 + j]
             for k in range(U(csr.indptr[r]), U(csr.indptr[r + 1])):
-                buf[0] = step * csr.data[k]
-                f = buf[0]
+                f = as_dtype_of(step * csr.data[k], params)
                 row = first + U(csr.indices[k]) * n_out
                 for j in range(width):
                     params[row + j] += f * d_s[j]
@@ -132,7 +134,7 @@ def fold(params, w0, b0, c):
 
 @jit(from_python=False)
 def update_first(csr, rows, d, params, velocity, layout, c, keep, scale, l1_shrink, momentum,
-                 penalty, eta_reg, grad, buf):
+                 penalty, eta_reg, grad):
     """w¹ from the mini-batch's δ¹ (BP4), the non-zero inputs only; returns the new c.
 
     Plain L2: c ← keep · c, then W_i· ← W_i· − (scale/c) Σ x_i δ.  L1 shrinks
@@ -150,19 +152,19 @@ def update_first(csr, rows, d, params, velocity, layout, c, keep, scale, l1_shri
         # Variables, not constants: numba would compile Literal[int] variants.
         first, one = np.int64(0), np.float64(1.0)
         # g's rows start at 0: the gradient of W's row i is g[i * n_1:].
-        add_gradient(csr, rows, d, grad, first, one, buf)
+        add_gradient(csr, rows, d, grad, first, one)
         update_momentum(params, velocity, layout, first, g.reshape((sizes[0], sizes[1])),
                         penalty, eta_reg, scale, momentum)
         return c
     if l1_shrink is not None:
         regularise(params[w0:b0], l1_shrink)
-        add_gradient(csr, rows, d, params, w0, -scale, buf)
+        add_gradient(csr, rows, d, params, w0, -scale)
         return c
     c = keep * c
     if abs(c) < FOLD_BELOW:
         fold(params, w0, b0, c)
         c = 1.0
-    add_gradient(csr, rows, d, params, w0, -scale / c, buf)
+    add_gradient(csr, rows, d, params, w0, -scale / c)
     return c
 
 
