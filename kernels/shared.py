@@ -171,9 +171,9 @@ def _gather_piece(X, csr, rows, Y, order, outputs, costs, key, dropout, keys, x_
                   mbs, k, pieces):
     """Rows s0 … s1 − 1 of the mini-batch's x (``steps.gather`` or, from a
     ``DenseRows`` matrix, ``sparse.densify_rows``; a CSR matrix's first layer
-    reads its rows in place) and their dropout keys;
-    piece 0 also hints the mini-batch's rows of Y and the monitors, which
-    its output pass reads a step later (the gather runs a mini-batch ahead)."""
+    reads its rows in place) and their dropout keys; piece 0 also hints the
+    mini-batch's rows of Y and the monitors, which its output pass reads
+    (the gather runs during the mini-batch before)."""
     s0, s1 = bounds(k, pieces, m)
     batch = order[start:start + m]
     if k == 0:
