@@ -24,11 +24,10 @@ import numpy as np
 
 from ._jit import jit
 from .activations import IDENTITY
-from .blas import gemm, small_product_limit
+from .blas import small_product_limit
 from .dropout import sample_key
 from .dtype import as_dtype_of
-from .forward import block, first_unit, forward_block, scratch
-from .forward import weights as weights_of
+from .forward import block, forward_block, scratch
 from . import split
 from .predict import dense_or_csr
 from .readonly import read_only
@@ -193,8 +192,7 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
                                      outputs, costs, c_batch[:m])
         if not finite:
             return False
-        # A scalar of params' dtype costs an allocation: one, and one more for
-        # a smaller last mini-batch.
+        # η/m in params' dtype, so that float32 updates stay in float32.
         scale = scale_full if m == mbs else as_dtype_of(eta / m, params)
         for l in range(n_layers - 1, -1, -1):
             d = block(deltas, layout, l + 1, m, mbs)
@@ -202,8 +200,7 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
                 a_prev = block(acts, layout, l, m, mbs)
                 d_prev = block(deltas, layout, l, m, mbs)
                 # BP2 with w^(l+1) as it was: before its update below.
-                gemm(False, True, 1.0, d, weights_of(params, layout, l), 0.0, d_prev)
-                backpropagate(d_prev, a_prev, hidden, dropout, keys, first_unit(sizes, l))
+                backpropagate(params, layout, l, d, d_prev, a_prev, hidden, dropout, keys)
                 update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale,
                               momentum, penalty, eta_reg, grad, small)
             else:

@@ -34,7 +34,6 @@ import numpy as np
 from . import atomic
 from ._jit import jit
 from .activations import IDENTITY
-from .blas import gemm
 from .dropout import sample_key
 from .dtype import as_dtype_of
 from .forward import activate_rows, block, first_unit, weighted_inputs
@@ -235,7 +234,6 @@ def _update_piece(csr, batch, c_state, params, velocity, layout, l, hidden, pena
     ``split.n_row_blocks``'s blocks of w's rows, the biases with block 0.  On
     CSR input the first layer's is ``sparse.update_first``'s, whole, and
     moves w¹'s scale c (``c_state``)."""
-    sizes = layout[0]
     d = block(deltas, layout, l + 1, m, mbs)
     if csr is not None:
         if l == 0 and not backward:
@@ -246,10 +244,8 @@ def _update_piece(csr, batch, c_state, params, velocity, layout, l, hidden, pena
             return
     if backward:
         # BP2 with w^(l+1) as it was: before its update, the next step.
-        d_prev = block(deltas, layout, l, m, mbs)
-        gemm(False, True, 1.0, d, weights_of(params, layout, l), 0.0, d_prev)
-        backpropagate(d_prev, block(acts, layout, l, m, mbs), hidden, dropout, keys,
-                      first_unit(sizes, l))
+        backpropagate(params, layout, l, d, block(deltas, layout, l, m, mbs),
+                      block(acts, layout, l, m, mbs), hidden, dropout, keys)
         return
     if l == 0:
         a_prev = x_buf[:m]

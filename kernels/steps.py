@@ -9,6 +9,7 @@ from .blas import gemm
 from .costs import delta as output_delta
 from .costs import fn as cost_fn
 from .dropout import derivative_times_kept
+from .forward import first_unit
 from .forward import weights as weights_of
 from .prefetch import prefetch, prefetch_far
 from .split import gradient_rows, n_row_blocks, update_rows
@@ -44,10 +45,9 @@ def gather(X, batch, x, ahead):
 
 @jit(from_python=False)
 def prefetch_rows(csr, Y, outputs, costs, order, start, mbs):
-    """Cache hints for the mini-batch at ``start`` (the next one): its samples'
-    rows of Y, outputs and costs; from a CSR matrix its non-zeros, and the row
+    """Cache hints for the mini-batch at ``start``: its samples' rows of Y, outputs and costs; from a CSR matrix its non-zeros, and the row
     pointers of the mini-batch after it (``prefetch``).  Dense X's rows are
-    the gather's to hint (``_gather``): hinting their first lines here too
+    the gather's to hint (``gather``): hinting their first lines here too
     changed nothing (``bench.ab``, 0.97–1.02×)."""
     n = order.shape[0]
     n_out = Y.shape[1]
@@ -95,15 +95,18 @@ def outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, co
 
 
 @jit(from_python=False)
-def backpropagate(d, a, code, dropout, keys, unit0):
-    """δ ← δ ⊙ σ'(z) (BP2's second half), over the whole C-contiguous block at
+def backpropagate(params, layout, l, d, d_prev, a, code, dropout, keys):
+    """BP2 into layer l: δ^l = (δ^(l+1) (w^(l+1))ᵀ) ⊙ σ'(z^l), with w as it is
+    before its update.  One GEMM, then σ' over the whole C-contiguous block at
     once, or row by row through the dropout masks if p > 0."""
-    m, n = d.shape
+    gemm(False, True, 1.0, d, weights_of(params, layout, l), 0.0, d_prev)
+    m, n = d_prev.shape
     if dropout is None:
-        derivative_times(d.reshape(m * n), a.reshape(m * n), code)
+        derivative_times(d_prev.reshape(m * n), a.reshape(m * n), code)
     if dropout is not None:
+        unit0 = np.uint64(first_unit(layout[0], l))
         for s in range(m):
-            derivative_times_kept(d[s], a[s], code, keys[s], np.uint64(unit0), dropout)
+            derivative_times_kept(d_prev[s], a[s], code, keys[s], unit0, dropout)
 
 
 @jit(from_python=False)
