@@ -73,3 +73,44 @@ def test_cost_and_delta_of_a_block_take_each_sample_from_its_row_of_y(cost):
         one = np.empty((1, 5))
         costs.delta(z[s:s + 1], Y[r:r + 1], np.zeros(1, dtype=np.int64), code, out, one)
         np.testing.assert_array_equal(d[s], one[0])
+
+
+def block_and_single_costs(z, Y, rows):
+    block_costs = np.empty(z.shape[0])
+    costs.fn(z, Y, rows, costs.CROSS_ENTROPY, 0, block_costs)
+    single = [one_cost(z[s], Y[r], costs.CROSS_ENTROPY, 0) for s, r in enumerate(rows)]
+    return block_costs, np.array(single)
+
+
+def test_cross_entropy_of_a_block_longer_than_one_stack_chunk_is_each_samples_own():
+    # 250 samples of 10 outputs: three chunks of the flat loop (102 samples each).
+    rng = np.random.default_rng(4)
+    z = rng.normal(scale=3, size=(250, 10))
+    Y = np.eye(10)[rng.integers(0, 10, 300)]
+    rows = rng.permutation(300)[:250]
+    block_costs, single = block_and_single_costs(z, Y, rows)
+    np.testing.assert_array_equal(block_costs, single)
+    expected = [reference.COSTS["cross_entropy"].fn(z[s:s + 1], Y[r:r + 1], "sigmoid")
+                for s, r in enumerate(rows)]
+    np.testing.assert_allclose(block_costs, expected, rtol=1e-13)
+
+
+def test_cross_entropy_of_more_outputs_than_the_stack_holds_matches_reference():
+    rng = np.random.default_rng(5)
+    n = costs.STACK_LANES + 300
+    z = rng.normal(scale=3, size=(3, n))
+    Y = (rng.random((3, n)) < 0.01).astype(float)
+    block_costs, _ = block_and_single_costs(z, Y, np.arange(3))
+    expected = [reference.COSTS["cross_entropy"].fn(z[s:s + 1], Y[s:s + 1], "sigmoid")
+                for s in range(3)]
+    np.testing.assert_allclose(block_costs, expected, rtol=1e-12)
+
+
+def test_cross_entropy_of_float32_outputs_is_computed_from_their_exact_float64_values():
+    rng = np.random.default_rng(6)
+    z = rng.normal(scale=3, size=(40, 10)).astype(np.float32)
+    Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, 40)]
+    rows = np.arange(40)
+    ours, _ = block_and_single_costs(z, Y, rows)
+    wide, _ = block_and_single_costs(z.astype(np.float64), Y.astype(np.float64), rows)
+    np.testing.assert_array_equal(ours, wide)
