@@ -50,8 +50,9 @@ def gradient(x, y, params, layout, hidden, out_act, cost, dropout=0.0, key=0):
     acts = scratch(layout, one, params)
     deltas = scratch(layout, one, params)
     # One sample: no product is large enough to cut (``split``).
+    unpadded = np.zeros((0, 0), dtype=params.dtype)  # the first layer as it is (``pad``)
     forward_block(X, None, None, 1.0, params, layout, hidden, out_act, dropout, keys, acts, one,
-                  np.int64(0))
+                  np.int64(0), params, layout, unpadded)
     Y = np.ascontiguousarray(y).reshape((1, y.shape[0]))
     output_delta(block(acts, layout, n_layers, one, one), Y, np.zeros(1, dtype=np.int64), cost,
                  out_act, block(deltas, layout, n_layers, one, one))

@@ -127,7 +127,7 @@ def activate_rows(z, code, dropout, keys, unit0, hidden):
 
 @jit(from_python=False)
 def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, keys, acts, capacity,
-                  small):
+                  small, params1, layout1, z1):
     """The forward pass of a block of m samples: a^l = σ(w^l a^(l−1) + b^l).
 
     The samples are the rows of x, an (m, n_0) matrix, or (x None) the rows
@@ -137,7 +137,9 @@ def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, key
     identity.  Hidden layers are dropped out with the samples' ``keys`` if p
     = ``dropout`` > 0 (None: no dropout code is compiled).  A large dense
     layer's product is cut into ``split``'s blocks (``small``:
-    ``blas.small_product_limit``).
+    ``blas.small_product_limit``).  The epoch may hold the first layer padded
+    (``pad.first_layer``: ``params1``, ``layout1``, z through ``z1``);
+    elsewhere these are ``params``, ``layout`` and an empty array.
     """
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
@@ -158,7 +160,13 @@ def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, key
                             small)
         else:
             if x is not None:
-                weighted_inputs(read_only(x), params, layout, l, z, small)
+                if layout1[0][1] == sizes[1]:
+                    weighted_inputs(read_only(x), params, layout, l, z, small)
+                else:
+                    weighted_inputs(read_only(x), params1, layout1, l, z1[:m], small)
+                    for s in range(m):
+                        for j in range(sizes[1]):
+                            z[s, j] = z1[s, j]
             if csr is not None:
                 sparse.weighted_inputs(csr, rows, params, w_off[0], b_off[0], c, z)
         last = l == n_layers - 1

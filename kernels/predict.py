@@ -107,6 +107,7 @@ def predict_rows(X, csr, n, params, layout, hidden, out_act, normalize, out, sma
     acts = scratch(layout, capacity, params)
     keys = np.zeros(capacity, dtype=np.uint64)
     rows = np.empty(capacity, dtype=np.int64)
+    unpadded = np.zeros((0, 0), dtype=params.dtype)  # the first layer as it is (``pad``)
     for r0 in range(0, n, BLOCK):
         r1 = min(n, r0 + BLOCK)
         m = r1 - r0
@@ -114,12 +115,12 @@ def predict_rows(X, csr, n, params, layout, hidden, out_act, normalize, out, sma
         if X is not None:
             # Read-only whatever the caller passed: the epoch's forward pass.
             forward_block(read_only(X[r0:r1]), None, None, 1.0, params, layout, hidden, out_act,
-                          None, keys, acts, capacity, small)
+                          None, keys, acts, capacity, small, params, layout, unpadded)
         if csr is not None:
             for s in range(m):
                 rows[s] = r0 + s
             forward_block(None, csr, rows[:m], 1.0, params, layout, hidden, out_act, None, keys,
-                          acts, capacity, small)
+                          acts, capacity, small, params, layout, unpadded)
         a = block(acts, layout, n_layers, m, capacity)
         for r in range(m):
             total = 0.0

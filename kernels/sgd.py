@@ -28,7 +28,7 @@ from .blas import small_product_limit
 from .dropout import sample_key
 from .dtype import as_dtype_of
 from .forward import block, forward_block, scratch
-from . import split
+from . import pad, split
 from .predict import dense_or_csr
 from .readonly import read_only
 from .shared import epoch as _epoch_on_threads
@@ -102,6 +102,12 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     rows = X if isinstance(X, DenseRows) else None
     dense, csr = dense_or_csr(X) if rows is None else (None, None)
     small = small_product_limit()
+    splits = _splits(layout, mini_batch_size, csr is not None, small, params.itemsize)
+    # The first layer padded to whole cache lines (``pad``) only where no
+    # product splits: then every thread count runs this one epoch, padded alike.
+    width = int(layout[0][1])
+    if csr is None and hyper.momentum == 0.0 and not splits:
+        width = pad.padded_width(width, params.itemsize, small)
     args = (dense, csr, rows, Y, sample_weight, order, params, velocity, layout, codes.hidden,
             codes.out_act, codes.cost, codes.penalty, real(hyper.eta), real(eta_reg),
             real(1.0 if l1 else 1.0 - eta_reg), real(eta_reg) if l1 and eta_reg != 0.0 else None,
@@ -110,10 +116,11 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
             np.uint64(key), int(mini_batch_size), outputs, costs)
     # Threads enter the epoch once and share its pieces (``shared``), only
     # where some layer's products split: the same arithmetic, the same bits.
-    if n_threads > 1 and _splits(layout, mini_batch_size, csr is not None, small,
-                                 params.itemsize):
+    if n_threads > 1 and splits:
         return _epoch_on_threads(*args, int(n_threads), np.int64(small))
-    return _epoch(*args, np.int64(small))
+    first = pad.first_layer(params, layout, width, int(mini_batch_size))
+    finite = _epoch(*args, np.int64(small), *first)
+    return pad.store(*first[:2], params, layout) and finite
 
 
 def _splits(layout, mini_batch_size, sparse_first, small, itemsize):
@@ -132,11 +139,13 @@ def _splits(layout, mini_batch_size, sparse_first, small, itemsize):
 @jit()
 def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
            penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
-           small):
+           small, params1, layout1, z1, d1):
     """``train_epoch``'s compiled body on one thread; ``l1_shrink``,
     ``momentum``, ``dropout`` and ``sample_weight`` are None where the fit
     does not use them, and all but one of X, ``csr`` and ``rows``
-    (``DenseRows``)."""
+    (``DenseRows``).  Dense X's first layer may be padded (``pad.first_layer``:
+    ``params1``, ``layout1``, z and δ¹ through ``z1`` and ``d1``), and is then
+    the caller's to store back (``pad.store``)."""
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
     n = order.shape[0]
@@ -180,13 +189,13 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
         if X is not None:
             # Read-only, as prediction passes X: one compiled forward pass.
             forward_block(read_only(x), None, None, c, params, layout, hidden, identity, dropout,
-                          keys, acts, mbs, small)
+                          keys, acts, mbs, small, params1, layout1, z1)
         if rows is not None:
             forward_block(read_only(x), None, None, c, params, layout, hidden, identity, dropout,
-                          keys, acts, mbs, small)
+                          keys, acts, mbs, small, params1, layout1, z1)
         if csr is not None:
             forward_block(None, csr, batch, c, params, layout, hidden, identity, dropout, keys,
-                          acts, mbs, small)
+                          acts, mbs, small, params1, layout1, z1)
         finite = outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y, sample_weight,
                                      batch, cost, out_act, block(deltas, layout, n_layers, m, mbs),
                                      outputs, costs, c_batch[:m])
@@ -204,12 +213,17 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
                 update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale,
                               momentum, penalty, eta_reg, grad, small)
             else:
-                if X is not None:
-                    update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
-                                  momentum, penalty, eta_reg, grad, small)
-                if rows is not None:
-                    update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
-                                  momentum, penalty, eta_reg, grad, small)
+                if csr is None:
+                    # Dense x (X's or ``rows``'), the first layer padded or not.
+                    if layout1[0][1] == sizes[1]:
+                        update_layer(params, velocity, layout, l, x, d, keep, l1_shrink, scale,
+                                      momentum, penalty, eta_reg, grad, small)
+                    else:
+                        for s in range(m):
+                            for j in range(sizes[1]):
+                                d1[s, j] = d[s, j]
+                        update_layer(params1, velocity, layout1, l, x, d1[:m], keep, l1_shrink,
+                                      scale, momentum, penalty, eta_reg, grad, small)
                 if csr is not None:
                     c = update_first(csr, batch, d, params, velocity, layout, c, keep, scale,
                                      l1_shrink, momentum, penalty, eta_reg, grad)
@@ -219,3 +233,4 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
         if not np.isfinite(params[k]):
             return False
     return True
+

@@ -208,7 +208,8 @@ def test_a_fit_without_dropout_compiles_no_dropout_key(cold_cache):
 def test_a_kernel_without_python_entry_point_refuses_a_python_call():
     # numba would jump to the CPython wrapper it never built: a crash.
     with pytest.raises(TypeError, match="forward.forward_block is compiled for fastnn's kernels"):
-        forward.forward_block(None, None, None, 1.0, None, None, 0, 0, None, None, None, 0, 0)
+        forward.forward_block(None, None, None, 1.0, None, None, 0, 0, None, None, None, 0, 0,
+                              None, None, None)
 
 
 def test_kernels_called_from_python_keep_their_entry_point():

@@ -1,0 +1,78 @@
+"""The first layer's products on w¹ padded with zero columns to whole cache lines.
+
+OpenBLAS's small-matrix kernels (its AVX-512 cores, ``blas.small_product_limit``)
+multiply a narrow product fastest when its width n_1 is a whole number of
+512-bit vectors: z = x w¹ with the book's n_1 = 30 (784 inputs, m = 10) took
+11.5 µs in float64 and 8.7 µs with w¹ padded to 32 columns, the two extra
+columns computed and thrown away (float32: 6.1 and 4.7 µs; a ``/tmp`` probe
+calling ``blas.gemm`` on a 2-core AMD EPYC).  Widths short of a whole line
+by at most a quarter of one gained (30 in both dtypes, 60 in float32); the
+other widths measured (10, 20, 50, 100) were mostly slower padded, by up to
+1.45×, and are left as they are.  The epoch (``bench.ab``, one thread,
+784-30-10, the same bits): 1.09× (float64) and 1.04× (float32) at m = 10,
+1.18× and 1.08× online (m = 1); a default fit compiles ~0.3 s longer.
+Split products (``split``, m ≥ 32) are not padded: their blocks gained ~5 %.
+
+The padded first layer is a working copy for the epoch (``first_layer``):
+w¹ and b¹ of a one-layer network n_0 × width of their own, ``params1`` and
+``layout1``, whose extra neurons have zero weights and biases.  The forward
+and update kernels run on it unchanged (``forward.weighted_inputs``,
+``steps.update_layer``: no code compiled for it but the copies), z and δ¹
+through padded buffers whose extra columns are thrown away and kept 0, so
+the extra weights stay 0; ``store`` writes w¹ and b¹ back into ``params``
+at the epoch's end.  Each column of z and w¹ is the same sum as without the
+padding: the same bits on this BLAS (tests).  An epoch that pads runs on
+one thread whatever the thread count (``sgd``: no product splits), so the
+thread count never changes a bit.
+"""
+import numpy as np
+
+from ._jit import jitable
+from .forward import make_layout
+
+LINE = 64  # bytes in a cache line
+
+
+@jitable
+def padded_width(n_out, itemsize, small):
+    """n_out rounded up to whole cache lines where OpenBLAS's small kernels run
+    (``small`` > 0) and the padding is at most a quarter of a line; else n_out."""
+    lanes = LINE // itemsize
+    short = (lanes - n_out % lanes) % lanes
+    if small > 0 and 0 < short * 4 <= lanes:
+        return n_out + short
+    return n_out
+
+
+def first_layer(params, layout, width, mbs):
+    """(params1, layout1, z1, d1): the first layer ``width`` neurons wide, its
+    extra weights and biases 0, with buffers for ``mbs`` samples' z and δ; or
+    (params, layout) themselves and two empty buffers when ``width`` = n_1.
+    Plain NumPy, once per epoch."""
+    sizes, w_off, b_off = layout[0], layout[1], layout[2]
+    n_in, n_out = int(sizes[0]), int(sizes[1])
+    if width == n_out:
+        empty = np.zeros((0, 0), dtype=params.dtype)
+        return params, layout, empty, empty
+    layout1, n_params1, _ = make_layout(np.array([n_in, width], dtype=np.int64))
+    params1 = np.zeros(n_params1, dtype=params.dtype)
+    params1[:n_in * width].reshape(n_in, width)[:, :n_out] = (
+        params[w_off[0]:b_off[0]].reshape(n_in, n_out))
+    params1[n_in * width:n_in * width + n_out] = params[b_off[0]:b_off[0] + n_out]
+    return (params1, layout1, np.zeros((mbs, width), dtype=params.dtype),
+            np.zeros((mbs, width), dtype=params.dtype))
+
+
+def store(params1, layout1, params, layout):
+    """w¹ and b¹ from the padded first layer back into ``params`` (nothing
+    when ``first_layer`` did not pad); False if one of them is not finite.
+    Plain NumPy, once per epoch."""
+    if params1 is params:
+        return True
+    sizes, w_off, b_off = layout[0], layout[1], layout[2]
+    n_in, n_out, width = int(sizes[0]), int(sizes[1]), int(layout1[0][1])
+    w1 = params1[:n_in * width].reshape(n_in, width)[:, :n_out]
+    b1 = params1[n_in * width:n_in * width + n_out]
+    params[w_off[0]:b_off[0]].reshape(n_in, n_out)[...] = w1
+    params[b_off[0]:b_off[0] + n_out] = b1
+    return bool(np.isfinite(w1).all() and np.isfinite(b1).all())

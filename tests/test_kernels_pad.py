@@ -1,0 +1,143 @@
+"""kernels.pad: w¹ padded to whole cache lines for the first layer's products."""
+import numpy as np
+import pytest
+
+from fastnn import kernels
+from fastnn.estimators._params import pack
+from fastnn.kernels import pad
+from fastnn.kernels.blas import small_product_limit
+
+from .conftest import as_csr, one_hot, train, twin_networks
+
+
+@pytest.fixture(scope="module")
+def digits_205(digits):
+    X, y = digits
+    # 205 samples: the last mini-batch of 10 holds 5.
+    return np.ascontiguousarray(X[:205]), one_hot(y[:205], 10)
+
+
+@pytest.fixture
+def padded(monkeypatch):
+    """Every epoch pads a 30-neuron first layer to 32, whatever the BLAS."""
+    monkeypatch.setattr(pad, "padded_width", lambda n_out, itemsize, small: 32 if n_out == 30
+                        else n_out)
+
+
+@pytest.fixture
+def unpadded(monkeypatch):
+    monkeypatch.setattr(pad, "padded_width", lambda n_out, itemsize, small: n_out)
+
+
+def two_epochs(X, Y, sizes=(64, 30, 10), dtype=np.float64, **options):
+    params, layout, net = twin_networks(list(sizes), seed=3, dtype=dtype)
+    rng = np.random.default_rng(5)
+    orders = [rng.permutation(len(Y)) for _ in range(2)]
+    for order in orders:
+        assert train(X, Y, order, params, layout, eta=0.3, lmbda=5.0, **options)
+    return params, net, orders
+
+
+@pytest.mark.parametrize("n_out,itemsize,expected", [
+    (30, 8, 32), (30, 4, 32), (31, 8, 32), (60, 4, 64),
+    (60, 8, 60), (20, 8, 20), (50, 8, 50), (100, 8, 100), (10, 8, 10), (20, 4, 20),
+    (32, 8, 32), (64, 4, 64), (1, 8, 1),
+])
+def test_a_width_is_padded_only_when_a_quarter_of_a_line_or_less_is_missing(n_out, itemsize,
+                                                                            expected):
+    assert pad.padded_width(n_out, itemsize, 1_000_000) == expected
+
+
+def test_nothing_is_padded_where_openblas_small_kernels_do_not_run():
+    assert pad.padded_width(30, 8, 0) == 30
+
+
+def test_a_padded_first_layer_matches_the_reference_to_1e9(digits_205, padded):
+    X, Y = digits_205
+    params, net, orders = two_epochs(X, Y)
+    net.SGD(X, Y, 2, 10, 0.3, 5.0, orders=orders)
+    np.testing.assert_allclose(params, pack(net.weights, net.biases), rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("options", [{}, {"penalty": "l1"}, {"dropout": 0.3, "key": 7},
+                                     {"mini_batch_size": 1}])
+def test_padding_changes_no_weight(digits_205, monkeypatch, options):
+    X, Y = digits_205
+    monkeypatch.setattr(pad, "padded_width", lambda n_out, itemsize, small: n_out)
+    plain, _, _ = two_epochs(X, Y, **options)
+    monkeypatch.setattr(pad, "padded_width", lambda n_out, itemsize, small: 32 if n_out == 30
+                        else n_out)
+    padded_params, _, _ = two_epochs(X, Y, **options)
+    if small_product_limit() > 0:
+        # Where the rule pads (OpenBLAS's small kernels), the same bits.
+        np.testing.assert_array_equal(padded_params, plain)
+    np.testing.assert_allclose(padded_params, plain, rtol=0, atol=1e-12)
+
+
+def test_a_float32_padded_first_layer_stays_float32_and_near_unpadded(digits_205, monkeypatch):
+    X, Y = digits_205
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+    monkeypatch.setattr(pad, "padded_width", lambda n_out, itemsize, small: n_out)
+    plain, _, _ = two_epochs(X32, Y32, dtype=np.float32)
+    monkeypatch.setattr(pad, "padded_width", lambda n_out, itemsize, small: 32 if n_out == 30
+                        else n_out)
+    padded_params, _, _ = two_epochs(X32, Y32, dtype=np.float32)
+    assert padded_params.dtype == np.float32
+    np.testing.assert_allclose(padded_params, plain, rtol=0, atol=1e-6)
+
+
+def test_rows_written_out_from_csr_train_as_the_same_dense_x_when_padded(digits_205, padded):
+    X, Y = digits_205
+    dense, _, _ = two_epochs(X, Y)
+    csr = as_csr(X)
+    rows = kernels.DenseRows(csr.data, csr.indices, csr.indptr)
+    from_rows, _, _ = two_epochs(rows, Y)
+    np.testing.assert_array_equal(from_rows, dense)
+
+
+def test_one_and_two_threads_train_the_same_padded_model(digits_205, padded):
+    X, Y = digits_205
+    one, _, _ = two_epochs(X, Y, n_threads=1)
+    two, _, _ = two_epochs(X, Y, n_threads=2)
+    np.testing.assert_array_equal(one, two)
+
+
+def test_the_padded_first_layer_has_zero_extra_neurons_and_is_stored_back():
+    sizes = np.array([3, 30, 2], dtype=np.int64)
+    layout, n_params, _ = kernels.make_layout(sizes)
+    params = np.arange(1.0, n_params + 1.0)
+    params1, layout1, z1, d1 = pad.first_layer(params, layout, 32, 4)
+    assert list(layout1[0]) == [3, 32] and z1.shape == d1.shape == (4, 32)
+    w1 = params1[:96].reshape(3, 32)
+    np.testing.assert_array_equal(w1[:, :30], params[:90].reshape(3, 30))
+    np.testing.assert_array_equal(params1[96:126], params[90:120])
+    assert not w1[:, 30:].any() and not params1[126:].any()
+    params1 += 1.0
+    stored = params.copy()
+    assert pad.store(params1, layout1, stored, layout)
+    np.testing.assert_array_equal(stored[:120], params[:120] + 1.0)
+    np.testing.assert_array_equal(stored[120:], params[120:])
+
+
+def test_an_unpadded_first_layer_is_params_itself():
+    sizes = np.array([3, 30, 2], dtype=np.int64)
+    layout, n_params, _ = kernels.make_layout(sizes)
+    params = np.zeros(n_params)
+    params1, layout1, z1, d1 = pad.first_layer(params, layout, 30, 4)
+    assert params1 is params and layout1 is layout and z1.size == d1.size == 0
+
+
+def test_storing_a_padded_first_layer_with_an_infinite_weight_reports_it():
+    sizes = np.array([3, 30, 2], dtype=np.int64)
+    layout, n_params, _ = kernels.make_layout(sizes)
+    params = np.zeros(n_params)
+    params1, layout1, _, _ = pad.first_layer(params, layout, 32, 4)
+    params1[5] = np.inf
+    assert not pad.store(params1, layout1, params, layout)
+    assert params[5] == np.inf
+
+
+def test_a_padded_epoch_that_diverges_reports_it(digits_205, padded):
+    X, Y = digits_205
+    params, layout, _ = twin_networks([64, 30, 10], seed=3)
+    assert not train(X, Y, np.arange(len(Y)), params, layout, eta=1e308, lmbda=0.0)
