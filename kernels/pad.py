@@ -44,35 +44,50 @@ def padded_width(n_out, itemsize, small):
     return n_out
 
 
-def first_layer(params, layout, width, mbs):
-    """(params1, layout1, z1, d1): the first layer ``width`` neurons wide, its
-    extra weights and biases 0, with buffers for ``mbs`` samples' z and δ; or
-    (params, layout) themselves and two empty buffers when ``width`` = n_1.
-    Plain NumPy, once per epoch."""
-    sizes, w_off, b_off = layout[0], layout[1], layout[2]
-    n_in, n_out = int(sizes[0]), int(sizes[1])
+def first_layer(params, velocity, layout, width, mbs):
+    """(params1, velocity1, layout1, z1, d1): the first layer ``width``
+    neurons wide, its extra weights, biases and momentum's velocities 0
+    (``velocity`` may be empty: no momentum), with buffers for ``mbs``
+    samples' z and δ; or (params, velocity, layout) themselves and two empty
+    buffers when ``width`` = n_1.  Plain NumPy, once per epoch."""
+    n_in, n_out = int(layout[0][0]), int(layout[0][1])
     if width == n_out:
         empty = np.zeros((0, 0), dtype=params.dtype)
-        return params, layout, empty, empty
+        return params, velocity, layout, empty, empty
     layout1, n_params1, _ = make_layout(np.array([n_in, width], dtype=np.int64))
-    params1 = np.zeros(n_params1, dtype=params.dtype)
-    params1[:n_in * width].reshape(n_in, width)[:, :n_out] = (
-        params[w_off[0]:b_off[0]].reshape(n_in, n_out))
-    params1[n_in * width:n_in * width + n_out] = params[b_off[0]:b_off[0] + n_out]
-    return (params1, layout1, np.zeros((mbs, width), dtype=params.dtype),
+    params1 = _widened(params, layout, n_params1, width)
+    velocity1 = _widened(velocity, layout, n_params1, width) if velocity.size else velocity
+    return (params1, velocity1, layout1, np.zeros((mbs, width), dtype=params.dtype),
             np.zeros((mbs, width), dtype=params.dtype))
 
 
-def store(params1, layout1, params, layout):
-    """w¹ and b¹ from the padded first layer back into ``params`` (nothing
-    when ``first_layer`` did not pad); False if one of them is not finite.
-    Plain NumPy, once per epoch."""
+def _widened(vector, layout, n_params1, width):
+    """w¹ and b¹'s part of a parameter-shaped ``vector``, ``width`` neurons
+    wide, the extra ones 0."""
+    n_in, n_out = int(layout[0][0]), int(layout[0][1])
+    w0, b0 = int(layout[1][0]), int(layout[2][0])
+    out = np.zeros(n_params1, dtype=vector.dtype)
+    out[:n_in * width].reshape(n_in, width)[:, :n_out] = vector[w0:b0].reshape(n_in, n_out)
+    out[n_in * width:n_in * width + n_out] = vector[b0:b0 + n_out]
+    return out
+
+
+def store(params1, velocity1, layout1, params, velocity, layout):
+    """w¹ and b¹ (and their velocities) from the padded first layer back into
+    ``params`` (``velocity``), nothing when ``first_layer`` did not pad;
+    False if a weight or bias is not finite.  Plain NumPy, once per epoch."""
     if params1 is params:
         return True
-    sizes, w_off, b_off = layout[0], layout[1], layout[2]
-    n_in, n_out, width = int(sizes[0]), int(sizes[1]), int(layout1[0][1])
-    w1 = params1[:n_in * width].reshape(n_in, width)[:, :n_out]
-    b1 = params1[n_in * width:n_in * width + n_out]
-    params[w_off[0]:b_off[0]].reshape(n_in, n_out)[...] = w1
-    params[b_off[0]:b_off[0] + n_out] = b1
-    return bool(np.isfinite(w1).all() and np.isfinite(b1).all())
+    _narrowed(params1, layout1, params, layout)
+    if velocity.size:
+        _narrowed(velocity1, layout1, velocity, layout)
+    w0, b0, n_out = int(layout[1][0]), int(layout[2][0]), int(layout[0][1])
+    return bool(np.isfinite(params[w0:b0 + n_out]).all())
+
+
+def _narrowed(vector1, layout1, vector, layout):
+    """``_widened``'s inverse: the real neurons' part back into ``vector``."""
+    n_in, n_out, width = int(layout[0][0]), int(layout[0][1]), int(layout1[0][1])
+    w0, b0 = int(layout[1][0]), int(layout[2][0])
+    vector[w0:b0].reshape(n_in, n_out)[...] = vector1[:n_in * width].reshape(n_in, width)[:, :n_out]
+    vector[b0:b0 + n_out] = vector1[n_in * width:n_in * width + n_out]

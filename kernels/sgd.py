@@ -106,7 +106,7 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     # The first layer padded to whole cache lines (``pad``) only where no
     # product splits: then every thread count runs this one epoch, padded alike.
     width = int(layout[0][1])
-    if csr is None and hyper.momentum == 0.0 and not splits:
+    if csr is None and not splits:
         width = pad.padded_width(width, params.itemsize, small)
     args = (dense, csr, rows, Y, sample_weight, order, params, velocity, layout, codes.hidden,
             codes.out_act, codes.cost, codes.penalty, real(hyper.eta), real(eta_reg),
@@ -118,9 +118,9 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     # where some layer's products split: the same arithmetic, the same bits.
     if n_threads > 1 and splits:
         return _epoch_on_threads(*args, int(n_threads), np.int64(small))
-    first = pad.first_layer(params, layout, width, int(mini_batch_size))
+    first = pad.first_layer(params, velocity, layout, width, int(mini_batch_size))
     finite = _epoch(*args, np.int64(small), *first)
-    return pad.store(*first[:2], params, layout) and finite
+    return pad.store(*first[:3], params, velocity, layout) and finite
 
 
 def _splits(layout, mini_batch_size, sparse_first, small, itemsize):
@@ -139,13 +139,13 @@ def _splits(layout, mini_batch_size, sparse_first, small, itemsize):
 @jit()
 def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
            penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
-           small, params1, layout1, z1, d1):
+           small, params1, velocity1, layout1, z1, d1):
     """``train_epoch``'s compiled body on one thread; ``l1_shrink``,
     ``momentum``, ``dropout`` and ``sample_weight`` are None where the fit
     does not use them, and all but one of X, ``csr`` and ``rows``
     (``DenseRows``).  Dense X's first layer may be padded (``pad.first_layer``:
-    ``params1``, ``layout1``, z and δ¹ through ``z1`` and ``d1``), and is then
-    the caller's to store back (``pad.store``)."""
+    ``params1``, ``velocity1``, ``layout1``, z and δ¹ through ``z1`` and
+    ``d1``), and is then the caller's to store back (``pad.store``)."""
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
     n = order.shape[0]
@@ -165,6 +165,8 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
     if momentum is not None:
         for l in range(n_layers):
             n_grad = max(n_grad, sizes[l] * sizes[l + 1])
+        # The first layer's gradient may be padded (``pad``).
+        n_grad = max(n_grad, layout1[0][0] * layout1[0][1])
     grad = np.empty(n_grad, dtype=params.dtype)
     keys = np.zeros(mbs, dtype=np.uint64)
     c_batch = np.empty(mbs, dtype=np.float64)
@@ -222,8 +224,8 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
                         for s in range(m):
                             for j in range(sizes[1]):
                                 d1[s, j] = d[s, j]
-                        update_layer(params1, velocity, layout1, l, x, d1[:m], keep, l1_shrink,
-                                      scale, momentum, penalty, eta_reg, grad, small)
+                        update_layer(params1, velocity1, layout1, l, x, d1[:m], keep,
+                                      l1_shrink, scale, momentum, penalty, eta_reg, grad, small)
                 if csr is not None:
                     c = update_first(csr, batch, d, params, velocity, layout, c, keep, scale,
                                      l1_shrink, momentum, penalty, eta_reg, grad)

@@ -33,8 +33,11 @@ def two_epochs(X, Y, sizes=(64, 30, 10), dtype=np.float64, **options):
     params, layout, net = twin_networks(list(sizes), seed=3, dtype=dtype)
     rng = np.random.default_rng(5)
     orders = [rng.permutation(len(Y)) for _ in range(2)]
+    # One velocity for both epochs: momentum carries over, through the padding.
+    velocity = np.zeros_like(params)
     for order in orders:
-        assert train(X, Y, order, params, layout, eta=0.3, lmbda=5.0, **options)
+        assert train(X, Y, order, params, layout, eta=0.3, lmbda=5.0, velocity=velocity,
+                     **options)
     return params, net, orders
 
 
@@ -60,7 +63,8 @@ def test_a_padded_first_layer_matches_the_reference_to_1e9(digits_205, padded):
 
 
 @pytest.mark.parametrize("options", [{}, {"penalty": "l1"}, {"dropout": 0.3, "key": 7},
-                                     {"mini_batch_size": 1}])
+                                     {"mini_batch_size": 1}, {"momentum": 0.9},
+                                     {"momentum": 0.5, "penalty": "l1"}])
 def test_padding_changes_no_weight(digits_205, monkeypatch, options):
     X, Y = digits_205
     monkeypatch.setattr(pad, "padded_width", lambda n_out, itemsize, small: n_out)
@@ -106,34 +110,39 @@ def test_the_padded_first_layer_has_zero_extra_neurons_and_is_stored_back():
     sizes = np.array([3, 30, 2], dtype=np.int64)
     layout, n_params, _ = kernels.make_layout(sizes)
     params = np.arange(1.0, n_params + 1.0)
-    params1, layout1, z1, d1 = pad.first_layer(params, layout, 32, 4)
+    velocity = -params
+    params1, velocity1, layout1, z1, d1 = pad.first_layer(params, velocity, layout, 32, 4)
     assert list(layout1[0]) == [3, 32] and z1.shape == d1.shape == (4, 32)
+    np.testing.assert_array_equal(velocity1, -params1)
     w1 = params1[:96].reshape(3, 32)
     np.testing.assert_array_equal(w1[:, :30], params[:90].reshape(3, 30))
     np.testing.assert_array_equal(params1[96:126], params[90:120])
     assert not w1[:, 30:].any() and not params1[126:].any()
     params1 += 1.0
-    stored = params.copy()
-    assert pad.store(params1, layout1, stored, layout)
+    velocity1 -= 1.0
+    stored, stored_velocity = params.copy(), velocity.copy()
+    assert pad.store(params1, velocity1, layout1, stored, stored_velocity, layout)
     np.testing.assert_array_equal(stored[:120], params[:120] + 1.0)
     np.testing.assert_array_equal(stored[120:], params[120:])
+    np.testing.assert_array_equal(stored_velocity, -stored)
 
 
 def test_an_unpadded_first_layer_is_params_itself():
     sizes = np.array([3, 30, 2], dtype=np.int64)
     layout, n_params, _ = kernels.make_layout(sizes)
-    params = np.zeros(n_params)
-    params1, layout1, z1, d1 = pad.first_layer(params, layout, 30, 4)
-    assert params1 is params and layout1 is layout and z1.size == d1.size == 0
+    params, velocity = np.zeros(n_params), np.zeros(0)
+    params1, velocity1, layout1, z1, d1 = pad.first_layer(params, velocity, layout, 30, 4)
+    assert params1 is params and velocity1 is velocity and layout1 is layout
+    assert z1.size == d1.size == 0
 
 
 def test_storing_a_padded_first_layer_with_an_infinite_weight_reports_it():
     sizes = np.array([3, 30, 2], dtype=np.int64)
     layout, n_params, _ = kernels.make_layout(sizes)
     params = np.zeros(n_params)
-    params1, layout1, _, _ = pad.first_layer(params, layout, 32, 4)
+    params1, velocity1, layout1, _, _ = pad.first_layer(params, np.zeros(0), layout, 32, 4)
     params1[5] = np.inf
-    assert not pad.store(params1, layout1, params, layout)
+    assert not pad.store(params1, velocity1, layout1, params, np.zeros(0), layout)
     assert params[5] == np.inf
 
 
