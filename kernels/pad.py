@@ -10,8 +10,11 @@ by at most a quarter of one gained (30 in both dtypes, 60 in float32); the
 other widths measured (10, 20, 50, 100) were mostly slower padded, by up to
 1.45×, and are left as they are.  The epoch (``bench.ab``, one thread,
 784-30-10, the same bits): 1.09× (float64) and 1.04× (float32) at m = 10,
-1.18× and 1.08× online (m = 1); a default fit compiles ~0.3 s longer.
-Split products (``split``, m ≥ 32) are not padded: their blocks gained ~5 %.
+1.18× and 1.08× online (m = 1), 1.06× at m = 32 in float64; a default
+fit compiles ~0.3 s longer.  Padded only where those kernels multiply
+every block of the layer's products (``split``: at most ``small``
+multiply-adds each; 784-30 up to m = 85 in float64, 170 in float32), and
+never where threads share a product (``sgd``).
 
 The padded first layer is a working copy for the epoch (``first_layer``):
 w¹ and b¹ of a one-layer network n_0 × width of their own, ``params1`` and
@@ -19,16 +22,17 @@ w¹ and b¹ of a one-layer network n_0 × width of their own, ``params1`` and
 and update kernels run on it unchanged (``forward.weighted_inputs``,
 ``steps.update_layer``: no code compiled for it but the copies), z and δ¹
 through padded buffers whose extra columns are thrown away and kept 0, so
-the extra weights stay 0; ``store`` writes w¹ and b¹ back into ``params``
-at the epoch's end.  Each column of z and w¹ is the same sum as without the
-padding: the same bits on this BLAS (tests).  An epoch that pads runs on
-one thread whatever the thread count (``sgd``: no product splits), so the
-thread count never changes a bit.
+the extra weights stay 0; ``store`` writes w¹ and b¹ (and, with momentum,
+their velocities) back at the epoch's end.  Each column of z and w¹ is the
+same sum as without the padding: the same bits on this BLAS (tests).  An
+epoch that pads runs on one thread whatever the thread count (no product
+is shared), so the thread count never changes a bit.
 """
 import numpy as np
 
 from ._jit import jitable
 from .forward import make_layout
+from .split import n_blocks, n_row_blocks
 
 LINE = 64  # bytes in a cache line
 
@@ -44,10 +48,24 @@ def padded_width(n_out, itemsize, small):
     return n_out
 
 
+def first_width(m, n_in, n_out, itemsize, small):
+    """The first layer's width in an epoch of mini-batches of m: ``padded_width``
+    where OpenBLAS's small kernels multiply every block of its products (at
+    most ``small`` multiply-adds each, ``split``'s blocks), else n_out."""
+    width = padded_width(n_out, itemsize, small)
+    if width == n_out:
+        return n_out
+    samples = -(-m // n_blocks(m, n_in, width, small))  # a forward block's rows
+    weights = -(-n_in // n_row_blocks(m, n_in, width, small))  # an update block's rows
+    if samples * n_in * width > small or weights * m * width > small:
+        return n_out
+    return width
+
+
 def first_layer(params, velocity, layout, width, mbs):
     """(params1, velocity1, layout1, z1, d1): the first layer ``width``
     neurons wide, its extra weights, biases and momentum's velocities 0
-    (``velocity`` may be empty: no momentum), with buffers for ``mbs``
+    (``velocity`` empty without momentum), with buffers for ``mbs``
     samples' z and δ; or (params, velocity, layout) themselves and two empty
     buffers when ``width`` = n_1.  Plain NumPy, once per epoch."""
     n_in, n_out = int(layout[0][0]), int(layout[0][1])
@@ -74,7 +92,7 @@ def _widened(vector, layout, n_params1, width):
 
 def store(params1, velocity1, layout1, params, velocity, layout):
     """w¹ and b¹ (and their velocities) from the padded first layer back into
-    ``params`` (``velocity``), nothing when ``first_layer`` did not pad;
+    ``params`` (``velocity``, if not empty), nothing when ``first_layer`` did not pad;
     False if a weight or bias is not finite.  Plain NumPy, once per epoch."""
     if params1 is params:
         return True

@@ -103,11 +103,12 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     dense, csr = dense_or_csr(X) if rows is None else (None, None)
     small = small_product_limit()
     splits = _splits(layout, mini_batch_size, csr is not None, small, params.itemsize)
-    # The first layer padded to whole cache lines (``pad``) only where no
-    # product splits: then every thread count runs this one epoch, padded alike.
+    # The first layer padded to whole cache lines (``pad``) only where threads
+    # share no product: then every thread count runs this one epoch, padded alike.
     width = int(layout[0][1])
     if csr is None and not splits:
-        width = pad.padded_width(width, params.itemsize, small)
+        width = pad.first_width(int(mini_batch_size), int(layout[0][0]), width,
+                                params.itemsize, small)
     args = (dense, csr, rows, Y, sample_weight, order, params, velocity, layout, codes.hidden,
             codes.out_act, codes.cost, codes.penalty, real(hyper.eta), real(eta_reg),
             real(1.0 if l1 else 1.0 - eta_reg), real(eta_reg) if l1 and eta_reg != 0.0 else None,
@@ -118,9 +119,14 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     # where some layer's products split: the same arithmetic, the same bits.
     if n_threads > 1 and splits:
         return _epoch_on_threads(*args, int(n_threads), np.int64(small))
-    first = pad.first_layer(params, velocity, layout, width, int(mini_batch_size))
-    finite = _epoch(*args, np.int64(small), *first)
-    return pad.store(*first[:3], params, velocity, layout) and finite
+    # Momentum's velocities padded only if there is momentum.
+    moving = velocity if hyper.momentum != 0.0 else velocity[:0]
+    first = pad.first_layer(params, moving, layout, width, int(mini_batch_size))
+    try:
+        finite = _epoch(*args, np.int64(small), *first)
+    finally:
+        stored = pad.store(*first[:3], params, moving, layout)
+    return stored and finite
 
 
 def _splits(layout, mini_batch_size, sparse_first, small, itemsize):

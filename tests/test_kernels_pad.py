@@ -17,16 +17,32 @@ def digits_205(digits):
     return np.ascontiguousarray(X[:205]), one_hot(y[:205], 10)
 
 
+def pad_to_32(m, n_in, n_out, itemsize, small):
+    return 32 if n_out == 30 else n_out
+
+
+def never_pad(m, n_in, n_out, itemsize, small):
+    return n_out
+
+
 @pytest.fixture
 def padded(monkeypatch):
-    """Every epoch pads a 30-neuron first layer to 32, whatever the BLAS."""
-    monkeypatch.setattr(pad, "padded_width", lambda n_out, itemsize, small: 32 if n_out == 30
-                        else n_out)
+    """Every epoch that may pad pads a 30-neuron first layer to 32, whatever the BLAS."""
+    monkeypatch.setattr(pad, "first_width", pad_to_32)
 
 
 @pytest.fixture
-def unpadded(monkeypatch):
-    monkeypatch.setattr(pad, "padded_width", lambda n_out, itemsize, small: n_out)
+def widths(monkeypatch):
+    """The first layer's width of every epoch, as ``pad.first_layer`` got it."""
+    seen = []
+    first_layer = pad.first_layer
+
+    def spy(params, velocity, layout, width, mbs):
+        seen.append(width)
+        return first_layer(params, velocity, layout, width, mbs)
+
+    monkeypatch.setattr(pad, "first_layer", spy)
+    return seen
 
 
 def two_epochs(X, Y, sizes=(64, 30, 10), dtype=np.float64, **options):
@@ -67,10 +83,9 @@ def test_a_padded_first_layer_matches_the_reference_to_1e9(digits_205, padded):
                                      {"momentum": 0.5, "penalty": "l1"}])
 def test_padding_changes_no_weight(digits_205, monkeypatch, options):
     X, Y = digits_205
-    monkeypatch.setattr(pad, "padded_width", lambda n_out, itemsize, small: n_out)
+    monkeypatch.setattr(pad, "first_width", never_pad)
     plain, _, _ = two_epochs(X, Y, **options)
-    monkeypatch.setattr(pad, "padded_width", lambda n_out, itemsize, small: 32 if n_out == 30
-                        else n_out)
+    monkeypatch.setattr(pad, "first_width", pad_to_32)
     padded_params, _, _ = two_epochs(X, Y, **options)
     if small_product_limit() > 0:
         # Where the rule pads (OpenBLAS's small kernels), the same bits.
@@ -81,10 +96,9 @@ def test_padding_changes_no_weight(digits_205, monkeypatch, options):
 def test_a_float32_padded_first_layer_stays_float32_and_near_unpadded(digits_205, monkeypatch):
     X, Y = digits_205
     X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
-    monkeypatch.setattr(pad, "padded_width", lambda n_out, itemsize, small: n_out)
+    monkeypatch.setattr(pad, "first_width", never_pad)
     plain, _, _ = two_epochs(X32, Y32, dtype=np.float32)
-    monkeypatch.setattr(pad, "padded_width", lambda n_out, itemsize, small: 32 if n_out == 30
-                        else n_out)
+    monkeypatch.setattr(pad, "first_width", pad_to_32)
     padded_params, _, _ = two_epochs(X32, Y32, dtype=np.float32)
     assert padded_params.dtype == np.float32
     np.testing.assert_allclose(padded_params, plain, rtol=0, atol=1e-6)
@@ -99,11 +113,41 @@ def test_rows_written_out_from_csr_train_as_the_same_dense_x_when_padded(digits_
     np.testing.assert_array_equal(from_rows, dense)
 
 
-def test_one_and_two_threads_train_the_same_padded_model(digits_205, padded):
+def test_forcing_the_width_pads_every_epoch(digits_205, widths, padded):
     X, Y = digits_205
-    one, _, _ = two_epochs(X, Y, n_threads=1)
-    two, _, _ = two_epochs(X, Y, n_threads=2)
-    np.testing.assert_array_equal(one, two)
+    two_epochs(X, Y)
+    assert widths == [32, 32]
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+def test_an_epoch_whose_products_threads_share_is_never_padded(widths, padded, n_threads):
+    # 784-30 at m = 100 in float64: 18.8 MB of multiply-adds' numbers, shared
+    # (``split.shared``), so 1 and 2 threads may run different epochs, and
+    # neither pads, or the thread count could change a bit.
+    rng = np.random.default_rng(8)
+    X = rng.random((200, 784))
+    Y = one_hot(rng.integers(0, 10, 200), 10)
+    two_epochs(X, Y, sizes=(784, 30, 10), mini_batch_size=100, n_threads=n_threads)
+    assert widths in ([], [30, 30])
+
+
+@pytest.mark.skipif(small_product_limit() == 0,
+                    reason="pads only where OpenBLAS's small AVX-512 kernels run")
+def test_a_default_epoch_pads_where_the_small_kernels_run(digits_205, widths):
+    X, Y = digits_205
+    two_epochs(X, Y)
+    assert widths == [32, 32]
+
+
+@pytest.mark.parametrize("m,n_in,small,expected", [
+    (10, 784, 1_000_000, 32),     # the book's network, m = 10
+    (64, 784, 1_000_000, 32),     # two blocks of 32 samples each, each small
+    (10, 20_000, 1_000_000, 30),  # one product of 6.4 M: OpenBLAS packs it
+    (10, 784, 0, 30),             # no small kernels
+])
+def test_the_first_layer_is_padded_only_where_every_product_block_is_small(m, n_in, small,
+                                                                           expected):
+    assert pad.first_width(m, n_in, 30, 8, small) == expected
 
 
 def test_the_padded_first_layer_has_zero_extra_neurons_and_is_stored_back():
