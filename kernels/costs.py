@@ -53,9 +53,6 @@ def fn(z, Y, rows, cost, out_act, out):
     """
     m, n = z.shape
     terms = stack_lanes(out)
-    if cost == CROSS_ENTROPY and n <= STACK_LANES:
-        _cross_entropy_flat(z, Y, rows, out, terms, stack_lanes(out))
-        return
     for s in range(m):
         r = rows[s]
         total = 0.0
@@ -91,37 +88,3 @@ def fn(z, Y, rows, cost, out_act, out):
                 a = sigmoid(z[s, j]) if out_act == SIGMOID else z[s, j]
                 total += 0.5 * (a - Y[r, j]) ** 2
         out[s] = total
-
-
-@jit(from_python=False)
-def _cross_entropy_flat(z, Y, rows, out, terms, ys):
-    """``fn``'s cross-entropy over as many samples at a time as ``terms``
-    holds, as ONE loop over their z and y (copied to the stack, ``terms`` and
-    ``ys``): with 10 outputs a loop per sample ran 8 of them as one vector
-    and 2 one at a time, and the 2 cost more than the 8.  The same terms,
-    summed in the same order: the same bits, in 0.46× the time (a ``/tmp``
-    probe, m = 100, 60,000 samples: 6.0 → 2.8 ms an epoch).
-    """
-    m, n = z.shape
-    per = STACK_LANES // n
-    for s0 in range(0, m, per):
-        s1 = min(m, s0 + per)
-        k = 0
-        for s in range(s0, s1):
-            r = rows[s]
-            for j in range(n):
-                terms[k] = z[s, j]
-                ys[k] = Y[r, j]
-                k += 1
-        for k in range((s1 - s0) * n):
-            x = terms[k]
-            y = ys[k]
-            tail = vmath.log1p_unit(vmath.exp(-abs(x)))
-            terms[k] = y * (max(-x, 0.0) + tail) + (1.0 - y) * (max(x, 0.0) + tail)
-        k = 0
-        for s in range(s0, s1):
-            total = 0.0
-            for j in range(n):
-                total += terms[k]
-                k += 1
-            out[s] = total

@@ -1,11 +1,10 @@
 import warnings
 
-import numba
 import numpy as np
 import pytest
 
 from fastnn import kernels, reference
-from fastnn.kernels import costs, vmath
+from fastnn.kernels import costs
 
 from .conftest import COST_NAMES, codes
 
@@ -76,34 +75,6 @@ def test_cost_and_delta_of_a_block_take_each_sample_from_its_row_of_y(cost):
         np.testing.assert_array_equal(d[s], one[0])
 
 
-@numba.njit(fastmath={"nsz", "arcp", "contract"}, error_model="numpy")
-def per_sample_cross_entropy(z, Y, rows, out):
-    """``costs.fn``'s cross-entropy as it was, one loop of outputs per sample:
-    its one loop over the block must give these bits."""
-    for s in range(z.shape[0]):
-        r = rows[s]
-        total = 0.0
-        for j in range(z.shape[1]):
-            x = z[s, j]
-            y = Y[r, j]
-            tail = vmath.log1p_unit(vmath.exp(-abs(x)))
-            total += y * (max(-x, 0.0) + tail) + (1.0 - y) * (max(x, 0.0) + tail)
-        out[s] = total
-
-
-@pytest.mark.parametrize("n", [1, 7, 10, 33, 100])
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_cross_entropy_of_a_block_has_the_per_sample_loops_bits(n, dtype):
-    rng = np.random.default_rng(n)
-    z = rng.normal(scale=4, size=(257, n)).astype(dtype)
-    Y = (rng.random((300, n)) < 0.3).astype(dtype)
-    rows = rng.permutation(300)[:257]
-    ours, expected = np.empty(257), np.empty(257)
-    costs.fn(z, Y, rows, costs.CROSS_ENTROPY, 0, ours)
-    per_sample_cross_entropy(z, Y, rows, expected)
-    np.testing.assert_array_equal(ours, expected)
-
-
 def block_and_single_costs(z, Y, rows):
     block_costs = np.empty(z.shape[0])
     costs.fn(z, Y, rows, costs.CROSS_ENTROPY, 0, block_costs)
@@ -111,8 +82,7 @@ def block_and_single_costs(z, Y, rows):
     return block_costs, np.array(single)
 
 
-def test_cross_entropy_of_a_block_longer_than_one_stack_chunk_is_each_samples_own():
-    # 250 samples of 10 outputs: three chunks of the flat loop (102 samples each).
+def test_cross_entropy_of_a_long_block_is_each_samples_own():
     rng = np.random.default_rng(4)
     z = rng.normal(scale=3, size=(250, 10))
     Y = np.eye(10)[rng.integers(0, 10, 300)]
