@@ -8,10 +8,12 @@ For layers of sizes n_0, …, n_L, with w^l of shape (n_(l−1), n_l):
 * update, per mini-batch:        Σ_l 3 n_(l−1) n_l + 2 n_l (w ← (1 − ηλ/n) w − (η/m) Σ, b ← b − (η/m) Σ)
 
 Activations, σ', the cost's δ^L and biases in the forward pass are left out
-(O(Σ n_l) per sample, under 1 % here).  The count is DENSE: fastnn skips the
-zero inputs (half of Fashion-MNIST's pixels), so its GFLOP/s is a
-dense-equivalent rate — the work a dense implementation would have done per
-second — and can exceed what the FPU executes.
+(O(Σ n_l) per sample, under 1 % here).  The count is DENSE: on
+Fashion-MNIST (50 % zeros) fastnn multiplies densely too, through BLAS, so
+its GFLOP/s there is the rate it executes; input with under 30 % non-zeros
+trains its first layer on the non-zeros only (``kernels/sparse.py``), and
+its rate there is a dense-equivalent one, the work a dense implementation
+would have done per second.
 """
 import math
 

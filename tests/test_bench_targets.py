@@ -1,5 +1,7 @@
 """bench.targets' verdicts: a missed target never reads as met."""
-from bench.targets import share_shown, verdict
+from bench import flops
+from bench.tables import Medians
+from bench.targets import _feasibility, share_shown, verdict
 
 
 def test_a_share_just_below_its_target_is_shown_with_a_decimal():
@@ -27,3 +29,34 @@ def test_a_time_limit_is_met_below_it():
 
 def test_an_unmeasured_target_says_so():
     assert verdict(None, 1.2) == "not measured"
+
+
+def _run(epochs, peaks, n=60_000):
+    """A report run's results and medians: epoch seconds by (shape, m, name),
+    1 thread, and BLAS peaks in GFLOP/s by dtype."""
+    medians = {("epoch", shape, m, 1, name): t for (shape, m, name), t in epochs.items()}
+    size = 1000
+    medians.update({("peak", dtype, 1): 2.0 * size ** 3 / (gflops * 1e9)
+                    for dtype, gflops in peaks.items()})
+    med = Medians(medians)
+    med.n = size
+    rows = [{"shape": shape, "m": m, "threads": 1, "n": n} for shape, m, _ in epochs]
+    return {"rows": rows, "skipped": {}}, med
+
+
+def test_a_missed_ratio_is_weighed_against_the_peak_of_its_own_dtype():
+    res, med = _run({("784-30-10", 100, "fastnn-f32"): 0.100,
+                     ("784-30-10", 100, "sklearn-mlp-f32"): 0.200},
+                    {"float32": 100.0, "float64": 50.0})
+    feasibility = _feasibility(res, med)
+    goal = 0.200 / 2.2
+    share = flops.epoch([784, 30, 10], 60_000, 100) / goal / 1e9 / 100.0
+    row = next(line for line in feasibility.splitlines() if "sklearn-mlp-f32" in line)
+    assert "(≥ 2.2×)" in row and f"{share:.0%}" in row and "90.9 ms" in row
+
+
+def test_met_ratios_demand_nothing():
+    res, med = _run({("784-30-10", 10, "fastnn-f64"): 0.100,
+                     ("784-30-10", 10, "reference"): 0.900},
+                    {"float64": 50.0})
+    assert _feasibility(res, med) == ""
