@@ -8,6 +8,7 @@ from numba import njit
 from numba.core.errors import TypingError
 
 from fastnn.kernels.prefetch import prefetch, prefetch_far
+from fastnn.kernels.steps import prefetch_rows
 
 
 def _hinting(hint):
@@ -80,3 +81,28 @@ def test_the_far_hint_is_a_prefetch_into_l2_and_the_near_one_into_l1():
     both(np.ones(4))
     asm = next(iter(both.inspect_asm().values()))
     assert "prefetcht0" in asm and "prefetcht2" in asm
+
+
+@njit
+def _hint_mini_batches(csr, Y, outputs, costs, order, mbs):
+    for start in range(0, order.shape[0] + mbs, mbs):
+        prefetch_rows(csr, Y, outputs, costs, order, start, mbs)
+
+
+def test_hinting_csr_mini_batches_changes_nothing_at_empty_and_last_rows():
+    """Every line of each row is hinted, and the last: empty rows and the
+    matrix's last non-zero are where an off-by-one would read past the end."""
+    import scipy.sparse as sp
+
+    from fastnn.kernels.sparse import CSR
+
+    dense = np.random.default_rng(0).random((9, 40), dtype=np.float32)
+    dense[dense < 0.7] = 0.0
+    dense[[0, 4]] = 0.0
+    X = sp.csr_matrix(dense)
+    X.indices = X.indices.astype(np.int64)
+    before = X.copy()
+    Y, outputs, costs = np.ones((9, 3)), np.zeros((9, 3)), np.zeros(9)
+    order = np.array([8, 0, 4, 3, 1, 2, 7, 6, 5], dtype=np.int64)
+    _hint_mini_batches(CSR(X.data, X.indices, X.indptr), Y, outputs, costs, order, 2)
+    assert (X != before).nnz == 0 and not outputs.any() and not costs.any()
