@@ -198,6 +198,20 @@ def _why_density(dens, n=20_000, n_in=784, n_hidden=30):
     for key, density in (("csr|0.2", 0.2), ("dense|1.0", 1.0)):
         macs = 2 * n * round(density * n_in) * n_hidden  # forward + update of w¹
         per_mac[key] = macs / (dens[key] - fixed) / 1e9
+    # 3x leaves the first layer the dense epoch's third, less what is not the first layer.
+    budget = dens["dense|1.0"] / 3 - fixed
+    macs_20 = 2 * n * round(0.2 * n_in) * n_hidden
+    if budget > 0:
+        need = macs_20 / budget / 1e9
+        demand = (f"3× at 20 % leaves the first layer {budget * 1e3:.1f} ms for its "
+                  f"{macs_20 / 1e6:.0f} M multiply-adds: {need:.1f} G/s, "
+                  f"{need / per_mac['csr|0.2']:.1f}× the sparse layer's rate and "
+                  f"{need / per_mac['dense|1.0']:.2f}× BLAS's own on the dense layer, "
+                  "a loop that reads a random row of w¹ per non-zero outpacing a GEMM "
+                  "that streams it.")
+    else:
+        demand = ("3× at 20 % would leave the first layer no time at all: the 1 % epoch "
+                  "already takes a third of the dense one.")
     return (f"Why 20 % misses 3×: at 1 % non-zeros the epoch still takes {fixed * 1e3:.0f} ms, "
             f"{fixed / n * 1e6:.2f} µs per sample, nearly all of it outside the first layer "
             "(the output layer's products, σ of both layers and each sample's cost from z^L, "
@@ -234,8 +248,9 @@ def _why_density(dens, n=20_000, n_in=784, n_hidden=30):
             "(`fastnn.estimators._sparse.SPARSE_BELOW` = 30 %, from the crossover measured "
             "against densified mini-batches; above it CSR input trains "
             "through BLAS too, each mini-batch densified, `kernels.sparse.densify_rows`, "
-            "and pays only for reading CSR's larger arrays).  "
-            "3× at 20 % would need both halved.")
+            "and pays only for reading CSR's larger arrays).  Hints for every line of the "
+            "next mini-batch's CSR rows (not W's: those lost, above) gained 1.03–1.06× "
+            "(float64) and 1.10–1.15× (float32) in `bench.ab`.  " + demand)
 
 
 def render_section(path=HERE / "SPARSE.json"):
