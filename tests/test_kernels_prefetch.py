@@ -4,10 +4,12 @@ import platform
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from numba import njit
 from numba.core.errors import TypingError
 
 from fastnn.kernels.prefetch import prefetch, prefetch_far
+from fastnn.kernels.sparse import CSR
 from fastnn.kernels.steps import prefetch_rows
 
 
@@ -92,10 +94,6 @@ def _hint_mini_batches(csr, Y, outputs, costs, order, mbs):
 def test_hinting_csr_mini_batches_changes_nothing_at_empty_and_last_rows():
     """Every line of each row is hinted, and the last: empty rows and the
     matrix's last non-zero are where an off-by-one would read past the end."""
-    import scipy.sparse as sp
-
-    from fastnn.kernels.sparse import CSR
-
     dense = np.random.default_rng(0).random((9, 40), dtype=np.float32)
     dense[dense < 0.7] = 0.0
     dense[[0, 4]] = 0.0
