@@ -14,11 +14,11 @@ from ._jit import jit
 from .activations import derivative_times
 from .blas import gemm
 from .costs import delta as output_delta
+from .costs import other_codes
 from .dropout import derivative_times_kept
 from .forward import block, first_unit, forward_block, scratch, weights
 
 
-@jit()
 def gradient(x, y, params, layout, hidden, out_act, cost, dropout=0.0, key=0):
     """∇C for one sample (x, y), laid out like ``params`` (BP1–BP4).
 
@@ -42,6 +42,13 @@ def gradient(x, y, params, layout, hidden, out_act, cost, dropout=0.0, key=0):
     array like ``params``
         ∂C/∂w and ∂C/∂b of every layer.
     """
+    return _gradient(x, y, params, layout, hidden, out_act, cost,
+                     other_codes(hidden, out_act, cost), float(dropout), key)
+
+
+@jit()
+def _gradient(x, y, params, layout, hidden, out_act, cost, others, dropout, key):
+    """``gradient``'s compiled body (``others``: ``costs.other_codes``)."""
     sizes, w_off, b_off, a_off = layout
     n_layers = sizes.shape[0] - 1
     keys = np.full(1, key, dtype=np.uint64)
@@ -51,21 +58,22 @@ def gradient(x, y, params, layout, hidden, out_act, cost, dropout=0.0, key=0):
     deltas = scratch(layout, one, params)
     # One sample: no product is large enough to cut (``split``).
     unpadded = np.zeros((0, 0), dtype=params.dtype)  # the first layer as it is (``pad``)
-    forward_block(X, None, None, 1.0, params, layout, hidden, out_act, dropout, keys, acts, one,
+    forward_block(X, None, None, 1.0, params, layout, hidden, out_act, others, dropout, keys, acts,
+                  one,
                   np.int64(0), params, layout, unpadded)
     Y = np.ascontiguousarray(y).reshape((1, y.shape[0]))
     output_delta(block(acts, layout, n_layers, one, one), Y, np.zeros(1, dtype=np.int64), cost,
-                 out_act, block(deltas, layout, n_layers, one, one))
+                 out_act, block(deltas, layout, n_layers, one, one), others)
     for l in range(n_layers - 1, 0, -1):
         d_prev = block(deltas, layout, l, one, one)
         a_prev = block(acts, layout, l, one, one)
         gemm(False, True, 1.0, block(deltas, layout, l + 1, one, one), weights(params, layout, l),
              0.0, d_prev)
         if dropout > 0.0:
-            derivative_times_kept(d_prev[0], a_prev[0], hidden, np.uint64(key),
+            derivative_times_kept(d_prev[0], a_prev[0], hidden, others, np.uint64(key),
                                   np.uint64(first_unit(sizes, l)), dropout)
         else:
-            derivative_times(d_prev[0], a_prev[0], hidden)
+            derivative_times(d_prev[0], a_prev[0], hidden, others)
     nabla = np.zeros_like(params)
     for l in range(n_layers):
         d = block(deltas, layout, l + 1, one, one)[0]

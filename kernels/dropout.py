@@ -75,7 +75,7 @@ def drop_out(a, key, unit0, p):
 
 
 @jit(from_python=False)
-def derivative_times_kept(delta, a, code, key, unit0, p):
+def derivative_times_kept(delta, a, code, others, key, unit0, p):
     """BP2's δ ← δ ⊙ σ'(z) for a layer that was dropped out in the forward pass.
 
     A dropped neuron passed nothing on, so its δ is 0; a kept one passed on
@@ -85,6 +85,6 @@ def derivative_times_kept(delta, a, code, key, unit0, p):
     keep = 1.0 - p
     for j in range(delta.shape[0]):
         if kept(key, unit0 + j, p):
-            delta[j] = delta[j] * derivative(a[j] * keep, code) / keep
+            delta[j] = delta[j] * derivative(a[j] * keep, code, others) / keep
         else:
             delta[j] = 0.0

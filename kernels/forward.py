@@ -114,11 +114,11 @@ def weighted_inputs(a_prev, params, layout, l, z, small):
 
 
 @jit(from_python=False)
-def activate_rows(z, code, dropout, keys, unit0, hidden):
+def activate_rows(z, code, others, dropout, keys, unit0, hidden):
     """a = σ(z) in place for every row (``activate_block``), dropped out
     (hidden layers; ``dropout`` is p, or None without dropout) with the rows'
     keys."""
-    activate_block(z, code)
+    activate_block(z, code, others)
     if dropout is not None:
         if hidden and dropout > 0.0:
             for s in range(z.shape[0]):
@@ -126,16 +126,17 @@ def activate_rows(z, code, dropout, keys, unit0, hidden):
 
 
 @jit(from_python=False)
-def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, keys, acts, capacity,
-                  small, params1, layout1, z1):
+def forward_block(x, csr, rows, c, params, layout, hidden, out_act, others, dropout, keys, acts,
+                  capacity, small, params1, layout1, z1):
     """The forward pass of a block of m samples: a^l = σ(w^l a^(l−1) + b^l).
 
     The samples are the rows of x, an (m, n_0) matrix, or (x None) the rows
     ``rows`` of the CSR matrix ``csr``, whose first layer is c W
     (``sparse``).  Activations go to ``acts`` (``scratch(layout, capacity,
     …)``, m ≤ capacity); the output layer is left as z^L if ``out_act`` is
-    identity.  Hidden layers are dropped out with the samples' ``keys`` if p
-    = ``dropout`` > 0 (None: no dropout code is compiled).  A large dense
+    identity (``others``: ``costs.other_codes``).  Hidden layers are dropped
+    out with the samples' ``keys`` if p = ``dropout`` > 0 (None: no dropout
+    code is compiled).  A large dense
     layer's product is cut into ``split``'s blocks (``small``:
     ``blas.small_product_limit``).  The epoch may hold the first layer padded
     (``pad.first_layer``: ``params1``, ``layout1``, z through ``z1``);
@@ -170,5 +171,5 @@ def forward_block(x, csr, rows, c, params, layout, hidden, out_act, dropout, key
             if csr is not None:
                 sparse.weighted_inputs(csr, rows, params, w_off[0], b_off[0], c, z)
         last = l == n_layers - 1
-        activate_rows(z, out_act if last else hidden, dropout, keys, first_unit(sizes, l + 1),
-                      not last)
+        activate_rows(z, out_act if last else hidden, others, dropout, keys,
+                      first_unit(sizes, l + 1), not last)

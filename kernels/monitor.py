@@ -10,6 +10,7 @@ from ._jit import jit
 from .activations import IDENTITY, activate_block
 from .blas import small_product_limit
 from .costs import fn as cost_fn
+from .costs import other_codes
 from .predict import dense_or_csr, predict_rows
 from .update import L2
 
@@ -39,11 +40,12 @@ def evaluate(X, Y, sample_weight, params, layout, hidden, out_act, cost):
     # normalize goes in as an argument: a constant False would be typed
     # Literal[bool] and compile a second ``predict_rows``.
     return _evaluate(dense, csr, Y, sample_weight, params, layout, hidden, out_act, cost,
-                     np.int64(small_product_limit()), False)
+                     other_codes(hidden, out_act, cost), np.int64(small_product_limit()), False)
 
 
 @jit()
-def _evaluate(X, csr, Y, sample_weight, params, layout, hidden, out_act, cost, small, normalize):
+def _evaluate(X, csr, Y, sample_weight, params, layout, hidden, out_act, cost, others, small,
+              normalize):
     """z^L for every row by prediction's own compiled pass (``predict``: no
     second copy of the forward pass to compile), then each sample's cost
     from z, for numerical stability, and a^L."""
@@ -51,13 +53,13 @@ def _evaluate(X, csr, Y, sample_weight, params, layout, hidden, out_act, cost, s
     n = Y.shape[0]
     out = np.empty((n, sizes[sizes.shape[0] - 1]), dtype=params.dtype)
     identity = np.int64(IDENTITY)  # a variable: a constant would compile a Literal variant
-    predict_rows(X, csr, n, params, layout, hidden, identity, normalize, out, small)
+    predict_rows(X, csr, n, params, layout, hidden, identity, others, normalize, out, small)
     per_sample = np.empty(n, dtype=np.float64)
-    cost_fn(out, Y, np.arange(n), cost, out_act, per_sample)
+    cost_fn(out, Y, np.arange(n), cost, out_act, per_sample, others)
     total = 0.0
     for r in range(n):
         total += sample_weight[r] * per_sample[r]
-    activate_block(out, out_act)
+    activate_block(out, out_act, others)
     return out, total
 
 

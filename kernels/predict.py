@@ -17,6 +17,7 @@ import numpy as np
 
 from ._jit import jit
 from .blas import small_product_limit
+from .costs import other_codes
 from .forward import block, forward_block, scratch
 from .readonly import read_only
 from .sparse import CSR
@@ -66,6 +67,7 @@ def predict_outputs(X, params, layout, hidden, out_act, normalize, n_threads=1):
     n = X.indptr.shape[0] - 1 if csr is not None else X.shape[0]
     out = np.empty((n, layout[0][-1]), dtype=params.dtype)
     small = np.int64(small_product_limit())
+    others = other_codes(hidden, out_act)
 
     def run(chunk):
         r0, r1 = chunk
@@ -74,23 +76,23 @@ def predict_outputs(X, params, layout, hidden, out_act, normalize, n_threads=1):
         part = (CSR(csr.data, csr.indices, csr.indptr[r0:r1 + 1]) if csr is not None
                 else dense[r0:r1])
         part_dense, part_csr = dense_or_csr(part)
-        predict_rows(part_dense, part_csr, r1 - r0, params, layout, hidden, out_act, normalize,
-                     out[r0:r1], small)
+        predict_rows(part_dense, part_csr, r1 - r0, params, layout, hidden, out_act, others,
+                     normalize, out[r0:r1], small)
 
     chunks = row_chunks(n, n_threads)
     if len(chunks) == 1:
         run(chunks[0])
         return out
     with ThreadPoolExecutor(max_workers=len(chunks) - 1) as pool:
-        others = [pool.submit(run, chunk) for chunk in chunks[1:]]
+        helpers = [pool.submit(run, chunk) for chunk in chunks[1:]]
         run(chunks[0])
-        for done in others:
+        for done in helpers:
             done.result()
     return out
 
 
 @jit()
-def predict_rows(X, csr, n, params, layout, hidden, out_act, normalize, out, small):
+def predict_rows(X, csr, n, params, layout, hidden, out_act, others, normalize, out, small):
     """out[r] ← a^L (z^L if ``out_act`` is identity) for rows 0 … n − 1 of X
     or, X None, of ``csr``, ``BLOCK`` rows at a time; each row divided by its
     sum if ``normalize`` (uniform if all underflowed to 0).  Products are cut
@@ -115,12 +117,12 @@ def predict_rows(X, csr, n, params, layout, hidden, out_act, normalize, out, sma
         if X is not None:
             # Read-only whatever the caller passed: the epoch's forward pass.
             forward_block(read_only(X[r0:r1]), None, None, 1.0, params, layout, hidden, out_act,
-                          None, keys, acts, capacity, small, params, layout, unpadded)
+                          others, None, keys, acts, capacity, small, params, layout, unpadded)
         if csr is not None:
             for s in range(m):
                 rows[s] = r0 + s
-            forward_block(None, csr, rows[:m], 1.0, params, layout, hidden, out_act, None, keys,
-                          acts, capacity, small, params, layout, unpadded)
+            forward_block(None, csr, rows[:m], 1.0, params, layout, hidden, out_act, others, None,
+                          keys, acts, capacity, small, params, layout, unpadded)
         a = block(acts, layout, n_layers, m, capacity)
         for r in range(m):
             total = 0.0

@@ -25,6 +25,7 @@ import numpy as np
 from ._jit import jit
 from .activations import IDENTITY
 from .blas import small_product_limit
+from .costs import other_codes
 from .dropout import sample_key
 from .dtype import as_dtype_of
 from .forward import block, forward_block, scratch
@@ -109,8 +110,11 @@ def train_epoch(X, Y, sample_weight, order, params, velocity, layout, codes, hyp
     if csr is None and not splits:
         width = pad.first_width(int(mini_batch_size), int(layout[0][0]), width,
                                 params.itemsize, small)
+    # ``others`` None: the book's default network, whose epoch compiles no other
+    # activation's or cost's code (``costs.other_codes``).
     args = (dense, csr, rows, Y, sample_weight, order, params, velocity, layout, codes.hidden,
-            codes.out_act, codes.cost, codes.penalty, real(hyper.eta), real(eta_reg),
+            codes.out_act, codes.cost, other_codes(codes.hidden, codes.out_act, codes.cost),
+            codes.penalty, real(hyper.eta), real(eta_reg),
             real(1.0 if l1 else 1.0 - eta_reg), real(eta_reg) if l1 and eta_reg != 0.0 else None,
             real(hyper.momentum) if hyper.momentum != 0.0 else None,
             float(hyper.dropout) if hyper.dropout > 0.0 else None,
@@ -144,8 +148,8 @@ def _splits(layout, mini_batch_size, sparse_first, small, itemsize):
 
 @jit()
 def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
-           penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
-           small, params1, velocity1, layout1, z1, d1):
+           others, penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs,
+           costs, small, params1, velocity1, layout1, z1, d1):
     """``train_epoch``'s compiled body on one thread; ``l1_shrink``,
     ``momentum``, ``dropout`` and ``sample_weight`` are None where the fit
     does not use them, and all but one of X, ``csr`` and ``rows``
@@ -196,16 +200,17 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
         # Up to z^L: the cost is computed from z, then a^L.
         if X is not None:
             # Read-only, as prediction passes X: one compiled forward pass.
-            forward_block(read_only(x), None, None, c, params, layout, hidden, identity, dropout,
-                          keys, acts, mbs, small, params1, layout1, z1)
+            forward_block(read_only(x), None, None, c, params, layout, hidden, identity, others,
+                          dropout, keys, acts, mbs, small, params1, layout1, z1)
         if rows is not None:
-            forward_block(read_only(x), None, None, c, params, layout, hidden, identity, dropout,
-                          keys, acts, mbs, small, params1, layout1, z1)
+            forward_block(read_only(x), None, None, c, params, layout, hidden, identity, others,
+                          dropout, keys, acts, mbs, small, params1, layout1, z1)
         if csr is not None:
-            forward_block(None, csr, batch, c, params, layout, hidden, identity, dropout, keys,
-                          acts, mbs, small, params1, layout1, z1)
+            forward_block(None, csr, batch, c, params, layout, hidden, identity, others,
+                          dropout, keys, acts, mbs, small, params1, layout1, z1)
         finite = outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y, sample_weight,
-                                     batch, cost, out_act, block(deltas, layout, n_layers, m, mbs),
+                                     batch, cost, out_act, others,
+                                     block(deltas, layout, n_layers, m, mbs),
                                      outputs, costs, c_batch[:m])
         if not finite:
             return False
@@ -217,7 +222,7 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
                 a_prev = block(acts, layout, l, m, mbs)
                 d_prev = block(deltas, layout, l, m, mbs)
                 # BP2 with w^(l+1) as it was: before its update below.
-                backpropagate(params, layout, l, d, d_prev, a_prev, hidden, dropout, keys)
+                backpropagate(params, layout, l, d, d_prev, a_prev, hidden, others, dropout, keys)
                 update_layer(params, velocity, layout, l, a_prev, d, keep, l1_shrink, scale,
                               momentum, penalty, eta_reg, grad, small)
             else:

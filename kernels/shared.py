@@ -194,8 +194,8 @@ def _gather_piece(X, csr, rows, Y, order, outputs, costs, key, dropout, keys, x_
 
 
 @jit(from_python=False)
-def _forward_piece(csr, batch, c, params, layout, l, hidden, dropout, keys, x_buf, acts, m, mbs,
-                   k, pieces, small):
+def _forward_piece(csr, batch, c, params, layout, l, hidden, others, dropout, keys, x_buf, acts,
+                   m, mbs, k, pieces, small):
     """Layer l's z = a w + b and a = σ(z) (z^L left as it is) for piece k of
     ``pieces`` blocks of samples: the whole layer as ``forward.weighted_inputs``
     computes it on one thread, or one of ``split.n_blocks``'s blocks.  On CSR
@@ -207,7 +207,7 @@ def _forward_piece(csr, batch, c, params, layout, l, hidden, dropout, keys, x_bu
     if csr is not None:
         if l == 0:
             sparse_weighted_inputs(csr, batch, params, w_off[0], b_off[0], c, z)
-            activate_rows(z, code, dropout, keys, first_unit(sizes, l + 1), not last)
+            activate_rows(z, code, others, dropout, keys, first_unit(sizes, l + 1), not last)
             return
     if l == 0:
         a_prev = read_only(x_buf[:m])
@@ -215,20 +215,21 @@ def _forward_piece(csr, batch, c, params, layout, l, hidden, dropout, keys, x_bu
         a_prev = read_only(block(acts, layout, l, m, mbs))
     if pieces == 1:
         weighted_inputs(a_prev, params, layout, l, z, small)
-        activate_rows(z, code, dropout, keys, first_unit(sizes, l + 1), not last)
+        activate_rows(z, code, others, dropout, keys, first_unit(sizes, l + 1), not last)
     else:
         s0, s1 = bounds(k, pieces, m)
         for s in range(s0, s1):
             for j in range(z.shape[1]):
                 z[s, j] = params[b_off[l] + j]
         product_block(a_prev, weights_of(params, layout, l), z, k, pieces)
-        activate_rows(z[s0:s1], code, dropout, keys[s0:s1], first_unit(sizes, l + 1), not last)
+        activate_rows(z[s0:s1], code, others, dropout, keys[s0:s1], first_unit(sizes, l + 1),
+                      not last)
 
 
 @jit(from_python=False)
-def _update_piece(csr, batch, c_state, params, velocity, layout, l, hidden, penalty, eta_reg,
-                  keep, l1_shrink, momentum, dropout, keys, scale, grad, x_buf, acts, deltas, m,
-                  mbs, k, pieces, small, backward):
+def _update_piece(csr, batch, c_state, params, velocity, layout, l, hidden, others, penalty,
+                  eta_reg, keep, l1_shrink, momentum, dropout, keys, scale, grad, x_buf, acts,
+                  deltas, m, mbs, k, pieces, small, backward):
     """BP2 down to layer l (``backward``), or the update of layer l's weights
     and biases: whole (``steps.update_layer`` on one thread) or block k of
     ``split.n_row_blocks``'s blocks of w's rows, the biases with block 0.  On
@@ -245,7 +246,7 @@ def _update_piece(csr, batch, c_state, params, velocity, layout, l, hidden, pena
     if backward:
         # BP2 with w^(l+1) as it was: before its update, the next step.
         backpropagate(params, layout, l, d, block(deltas, layout, l, m, mbs),
-                      block(acts, layout, l, m, mbs), hidden, dropout, keys)
+                      block(acts, layout, l, m, mbs), hidden, others, dropout, keys)
         return
     if l == 0:
         a_prev = x_buf[:m]
@@ -268,9 +269,9 @@ def _update_piece(csr, batch, c_state, params, velocity, layout, l, hidden, pena
 
 @jit()
 def _work(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
-          penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
-          small, x_bufs, acts, deltas, grad, keys_bufs, c_batch, scale_full, steps, steps_last,
-          batch_of, step_of, piece_of, counters, c_state):
+          others, penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs,
+          costs, small, x_bufs, acts, deltas, grad, keys_bufs, c_batch, scale_full, steps,
+          steps_last, batch_of, step_of, piece_of, counters, c_state):
     """One thread's share of the epoch: tickets in order until none is left."""
     n_layers = layout[0].shape[0] - 1
     first_update = 2 * n_layers + 1
@@ -301,11 +302,11 @@ def _work(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidde
                 _gather_piece(X, csr, rows, Y, order, outputs, costs, key, dropout, keys, x_buf,
                               start, m, mbs, k, pieces)
             elif step <= n_layers:
-                _forward_piece(csr, batch, c_state[0], params, layout, step - 1, hidden, dropout,
-                               keys, x_buf, acts, m, mbs, k, pieces, small)
+                _forward_piece(csr, batch, c_state[0], params, layout, step - 1, hidden, others,
+                               dropout, keys, x_buf, acts, m, mbs, k, pieces, small)
             elif step == n_layers + 1:
                 if not outputs_and_deltas(block(acts, layout, n_layers, m, mbs), Y,
-                                          sample_weight, batch, cost, out_act,
+                                          sample_weight, batch, cost, out_act, others,
                                           block(deltas, layout, n_layers, m, mbs), outputs,
                                           costs, c_batch[:m]):
                     atomic.fetch_add(counters, FAILED, 1)
@@ -314,15 +315,15 @@ def _work(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidde
                 backward = step < first_update
                 l = first_update - step if backward else 3 * n_layers - step
                 scale = scale_full if m == mbs else as_dtype_of(eta / m, params)
-                _update_piece(csr, batch, c_state, params, velocity, layout, l, hidden,
+                _update_piece(csr, batch, c_state, params, velocity, layout, l, hidden, others,
                               penalty, eta_reg, keep, l1_shrink, momentum, dropout, keys, scale,
                               grad, x_buf, acts, deltas, m, mbs, k, pieces, small, backward)
         atomic.fetch_add(counters, _counter(b, step), 1)
 
 
 def epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
-          penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
-          threads, small):
+          others, penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs,
+          costs, threads, small):
     """``sgd._epoch`` on ``threads`` threads: the caller's and ``threads − 1``
     helpers, each running ``_work`` (compiled, without the GIL) until the
     epoch's pieces are gone.  False if a δ^L or a weight is not finite.
@@ -342,8 +343,8 @@ def epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidde
     # w¹'s scale c (``sparse``), 1 at the epoch's start and folded back at its end.
     c_state = np.ones(1, dtype=np.float64)
     work = (X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidden, out_act, cost,
-            penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs, costs,
-            small, np.empty((2, mbs, n_x), dtype=params.dtype),
+            others, penalty, eta, eta_reg, keep, l1_shrink, momentum, dropout, key, mbs, outputs,
+            costs, small, np.empty((2, mbs, n_x), dtype=params.dtype),
             np.zeros(mbs * int(sizes[1:].sum()), dtype=params.dtype),
             np.zeros(mbs * int(sizes[1:].sum()), dtype=params.dtype),
             np.empty(params.size if momentum is not None else 0, dtype=params.dtype),

@@ -79,7 +79,8 @@ def prefetch_rows(csr, Y, outputs, costs, order, start, mbs):
 
 
 @jit(from_python=False)
-def outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, costs, c_batch):
+def outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, others, d, outputs, costs,
+                       c_batch):
     """From z^L: each sample's cost (times its weight), a^L into ``outputs``, δ^L (BP1).
 
     The cost comes from z for numerical stability (``costs.fn``, through
@@ -88,9 +89,9 @@ def outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, co
     Returns False if some δ^L is not finite: the epoch has diverged.
     """
     m, n = z.shape
-    cost_fn(z, Y, batch, cost, out_act, c_batch)
-    activate_block(z, out_act)
-    output_delta(z, Y, batch, cost, out_act, d)
+    cost_fn(z, Y, batch, cost, out_act, c_batch, others)
+    activate_block(z, out_act, others)
+    output_delta(z, Y, batch, cost, out_act, d, others)
     finite = True
     for s in range(m):
         row = batch[s]
@@ -108,18 +109,18 @@ def outputs_and_deltas(z, Y, sample_weight, batch, cost, out_act, d, outputs, co
 
 
 @jit(from_python=False)
-def backpropagate(params, layout, l, d, d_prev, a, code, dropout, keys):
+def backpropagate(params, layout, l, d, d_prev, a, code, others, dropout, keys):
     """BP2 into layer l: δ^l = (δ^(l+1) (w^(l+1))ᵀ) ⊙ σ'(z^l), with w as it is
     before its update.  One GEMM, then σ' over the whole C-contiguous block at
     once, or row by row through the dropout masks if p > 0."""
     gemm(False, True, 1.0, d, weights_of(params, layout, l), 0.0, d_prev)
     m, n = d_prev.shape
     if dropout is None:
-        derivative_times(d_prev.reshape(m * n), a.reshape(m * n), code)
+        derivative_times(d_prev.reshape(m * n), a.reshape(m * n), code, others)
     if dropout is not None:
         unit0 = np.uint64(first_unit(layout[0], l))
         for s in range(m):
-            derivative_times_kept(d_prev[s], a[s], code, keys[s], unit0, dropout)
+            derivative_times_kept(d_prev[s], a[s], code, others, keys[s], unit0, dropout)
 
 
 @jit(from_python=False)

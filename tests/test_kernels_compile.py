@@ -189,13 +189,17 @@ def test_writable_read_only_and_memory_mapped_X_share_compiled_kernels(digits, t
     ({"dropout": 0.3}, {"dropout"}),
     ({"penalty": "l1", "lmbda": 1.0}, {"l1_shrink"}),
     ({"class_weight": "balanced"}, {"sample_weight"}),
+    ({"activation": "tanh"}, {"others"}),
+    ({"activation": "relu"}, {"others"}),
+    ({"cost": "log_likelihood"}, {"others"}),
+    ({"cost": "quadratic"}, {"others"}),
 ])
 def test_a_fit_compiles_only_the_ch3_options_it_uses(digits, epoch_calls, options, used):
     # Unused options reach the compiled epoch as None, so numba leaves their
     # code out: the default fit compiles none of them.
     X, y = digits
     FastNN(epochs=1, random_state=0, **options).fit(X, y)
-    assert [{name for name in ("sample_weight", "l1_shrink", "momentum", "dropout")
+    assert [{name for name in ("sample_weight", "l1_shrink", "momentum", "dropout", "others")
              if args[EPOCH_ARGS.index(name)] is not None} for args in epoch_calls] == [used]
 
 
@@ -208,12 +212,12 @@ def test_a_fit_without_dropout_compiles_no_dropout_key(cold_cache):
 def test_a_kernel_without_python_entry_point_refuses_a_python_call():
     # numba would jump to the CPython wrapper it never built: a crash.
     with pytest.raises(TypeError, match="forward.forward_block is compiled for fastnn's kernels"):
-        forward.forward_block(None, None, None, 1.0, None, None, 0, 0, None, None, None, 0, 0,
-                              None, None, None)
+        forward.forward_block(None, None, None, 1.0, None, None, 0, 0, None, None, None, None, 0,
+                              0, None, None, None)
 
 
 def test_kernels_called_from_python_keep_their_entry_point():
     # The facade's and the tests' entry points, called from Python.
-    entries = [sgd._epoch, monitor._evaluate, predict.predict_rows, backprop.gradient,
+    entries = [sgd._epoch, monitor._evaluate, predict.predict_rows, backprop._gradient,
                dropout.epoch_key, costs.fn, activations.activate, forward.first_unit]
     assert [e.py_func.__name__ for e in entries if e.targetoptions.get("no_cpython_wrapper")] == []

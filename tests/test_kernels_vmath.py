@@ -91,7 +91,7 @@ def test_an_exp_loop_is_vectorised_without_library_calls():
 
 
 def _sigmoid_layer(z):
-    activate(z, SIGMOID)
+    activate(z, SIGMOID, None)
 
 
 def test_a_sigmoid_layer_is_vectorised_without_library_calls():
