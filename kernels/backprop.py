@@ -59,8 +59,7 @@ def _gradient(x, y, params, layout, hidden, out_act, cost, others, dropout, key)
     # One sample: no product is large enough to cut (``split``).
     unpadded = np.zeros((0, 0), dtype=params.dtype)  # the first layer as it is (``pad``)
     forward_block(X, None, None, 1.0, params, layout, hidden, out_act, others, dropout, keys, acts,
-                  one,
-                  np.int64(0), params, layout, unpadded)
+                  one, np.int64(0), params, layout, unpadded)
     Y = np.ascontiguousarray(y).reshape((1, y.shape[0]))
     output_delta(block(acts, layout, n_layers, one, one), Y, np.zeros(1, dtype=np.int64), cost,
                  out_act, block(deltas, layout, n_layers, one, one), others)
