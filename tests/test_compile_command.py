@@ -1,4 +1,5 @@
 """``fastnn compile`` (``fastnn/cli/_compile.py``): numba's cache filled ahead of the first fit."""
+import inspect
 import json
 import os
 import subprocess
@@ -7,8 +8,11 @@ import sys
 import pytest
 
 from fastnn.cli import _compile
+from fastnn.kernels import sgd
 
 from .conftest import EPOCH_THREADS
+
+EPOCH_ARGS = list(inspect.signature(sgd._epoch.py_func).parameters)
 
 FIT_AND_COUNT = """
 import json
@@ -40,17 +44,18 @@ def test_a_fit_after_fastnn_compile_loads_every_kernel_from_the_cache(tmp_path):
     assert json.loads(fit.stdout.splitlines()[-1]) == {"misses": 0, "hits": 1}
 
 
-def test_all_is_both_dtypes_times_every_combination_of_the_four_options_and_threads():
+def test_all_is_both_dtypes_times_every_combination_of_the_five_options_and_threads():
     labels = [label for label, _, _ in _compile.variants(_compile.DTYPES, every_option=True,
                                                           threads=True)]
-    assert len(labels) == len(set(labels)) == 2 * 2 ** 4 * 2
-    assert "float32 fit with momentum + l1 + dropout + sample_weight + threads" in labels
+    assert len(labels) == len(set(labels)) == 2 * 2 ** 5 * 2
+    assert ("float32 fit with momentum + l1 + dropout + sample_weight + other activations and "
+            "costs + threads") in labels
 
 
 def test_all_with_sparse_input_doubles_the_variants():
     labels = [label for label, _, _ in _compile.variants(_compile.DTYPES, every_option=True,
                                                           threads=True, sparse=True)]
-    assert len(labels) == len(set(labels)) == 2 * 2 ** 4 * 2 * 2
+    assert len(labels) == len(set(labels)) == 2 * 2 ** 5 * 2 * 2
     assert "float64 fit with l1 + threads + sparse input" in labels
 
 
@@ -65,6 +70,18 @@ def test_the_sparse_variant_compiles_the_sparse_layer_and_the_densified_epoch(ep
     _compile.compile_variant("float32", ("sparse input",))
     assert [tuple(type(a).__name__ for a in args[:3]) for args in epoch_calls] == [
         ("NoneType", "CSR", "NoneType"), ("NoneType", "NoneType", "DenseRows")]
+
+
+def test_activations_adds_the_fit_with_the_other_activations_and_costs():
+    assert [label for label, _, _ in _compile.variants(("float64",), every_option=False,
+                                                       others=True)] == [
+        "float64 fit, evaluation and prediction",
+        "float64 fit with other activations and costs"]
+
+
+def test_the_other_activations_variant_compiles_the_epoch_that_has_them(epoch_calls):
+    _compile.compile_variant("float64", (_compile.OTHERS,))
+    assert [args[EPOCH_ARGS.index("others")] is not None for args in epoch_calls] == [True]
 
 
 def test_the_default_is_one_float64_variant():

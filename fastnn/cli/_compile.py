@@ -17,15 +17,20 @@ import numpy as np
 from ..kernels._jit import cache_dir
 
 DTYPES = ("float64", "float32")
-# ch. 3's options that change the compiled epoch; the rest (costs,
-# activations, the regressor, thread counts) share its code.
+# The activations and costs other than the book's default network's (sigmoid,
+# cross-entropy) compile into an epoch of their own, all of them at once
+# (``kernels.costs.other_codes``): a tanh fit compiles what relu, softmax,
+# log-likelihood, the quadratic cost and the regressor use too.
+OTHERS = "other activations and costs"
+# ch. 3's options that change the compiled epoch; thread counts share its code.
 OPTIONS = {"momentum": dict(momentum=0.5), "l1": dict(penalty="l1", lmbda=1.0),
-           "dropout": dict(dropout=0.2), "sample_weight": {}}
+           "dropout": dict(dropout=0.2), "sample_weight": {}, OTHERS: dict(activation="tanh")}
 
 
-def variants(dtypes, every_option, threads=False, sparse=False):
+def variants(dtypes, every_option, threads=False, sparse=False, others=False):
     """(label, dtype, options) to compile: the default fit per dtype, with
-    ``every_option`` each combination of ``OPTIONS``, with ``threads`` the
+    ``others`` also the fit with the other activations and costs (``OTHERS``),
+    with ``every_option`` each combination of ``OPTIONS``, with ``threads`` the
     same on several threads (the epoch whose large layers' products
     ``kernels.split`` shares between threads), and with ``sparse`` all of
     that again on sparse input (the sparse first layer, which dense input
@@ -34,6 +39,8 @@ def variants(dtypes, every_option, threads=False, sparse=False):
     names = list(OPTIONS)
     sets = [()] if not every_option else [combo for k in range(len(names) + 1)
                                           for combo in itertools.combinations(names, k)]
+    if others and not every_option:
+        sets.append((OTHERS,))
     for on_sparse in (False, True) if sparse else (False,):
         for on_threads in (False, True) if threads else (False,):
             for dtype in dtypes:
@@ -78,6 +85,10 @@ def add_arguments(command):
     command.add_argument("--dtype", nargs="+", choices=DTYPES, default=["float64"],
                          help="dtypes to compile for (default: float64, what float64 data "
                               "and the digits use)")
+    command.add_argument("--activations", action="store_true",
+                         help="also the fits with another activation or cost than the book's "
+                              "sigmoid and cross-entropy (tanh, relu, softmax, log-likelihood, "
+                              "quadratic, the regressor), which compile an epoch of their own")
     command.add_argument("--threads", action="store_true",
                          help="also the epoch that shares a large layer's products between "
                               "threads (fits of >= 16,384-weight layers, mini-batches >= 32, "
@@ -86,9 +97,9 @@ def add_arguments(command):
                          help="also the same on sparse input (scipy.sparse X with few or "
                               "many non-zeros, and dense X with under 30%% non-zeros)")
     command.add_argument("--all", action="store_true",
-                         help="both dtypes, every combination of momentum, L1, dropout "
-                              "and sample weights, on one thread and several, dense and "
-                              "sparse input (128 variants)")
+                         help="both dtypes, every combination of momentum, L1, dropout, "
+                              "sample weights and the other activations and costs, on one "
+                              "thread and several, dense and sparse input (256 variants)")
 
 
 def command(args):
@@ -98,7 +109,7 @@ def command(args):
                       "~/.cache/fastnn writable")
     dtypes = DTYPES if args.all else tuple(dict.fromkeys(args.dtype))
     todo = list(variants(dtypes, args.all, threads=args.all or args.threads,
-                         sparse=args.all or args.sparse))
+                         sparse=args.all or args.sparse, others=args.activations))
     print(f"fastnn compile: {len(todo)} variant(s) into {folder}", flush=True)
     started = time.perf_counter()
     for i, (label, dtype, combo) in enumerate(todo, 1):
