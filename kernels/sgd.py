@@ -246,4 +246,3 @@ def _epoch(X, csr, rows, Y, sample_weight, order, params, velocity, layout, hidd
         if not np.isfinite(params[k]):
             return False
     return True
-
